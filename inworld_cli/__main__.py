@@ -1,0 +1,3 @@
+from inworld_cli.cli import main
+
+main()

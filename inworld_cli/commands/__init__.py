@@ -1,0 +1,1 @@
+"""One module per command group; each parses flags and calls a plain run_* function."""

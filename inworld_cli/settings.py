@@ -1,0 +1,427 @@
+"""Settings: files, profiles and precedence, resolved in one place.
+
+Every value is resolved as flag > environment variable > the active profile in config.toml > default,
+and remembers which source won (`auth status` shows it). Secrets live in credentials.toml, never in
+config.toml, and never come from a flag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from inworld_cli.errors import UsageError, remember_secret
+from inworld_cli.files import atomic_write, ensure_private_dir, is_readable_by_others
+
+APP_NAME = "inworld-router"
+ENV_PREFIX = "INWORLD_"
+DEFAULT_PROFILE = "default"
+DEFAULT_BASE_URL = "https://api.inworld.ai"
+DEFAULT_MODEL = "auto"
+DEFAULT_MAX_TOKENS = 4096
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_RETRIES = 2
+CONNECT_TIMEOUT = 10.0
+
+T = TypeVar("T")
+
+# Types each config key may hold; anything else is a bad config file (exit 2).
+_STR_LIST = "list of strings"
+TOP_LEVEL_KEYS: dict[str, str] = {"default_profile": "string", "history": "boolean", "profiles": "table"}
+PROFILE_KEYS: dict[str, str] = {
+    "base_url": "string",
+    "model": "string",
+    "max_tokens": "integer",
+    "timeout": "number",
+    "retries": "integer",
+    "history": "boolean",
+    "anthropic_version": "string",
+    # Routing defaults, sent as the router's `extra_body` object (see `ask --help`).
+    "fallback": _STR_LIST,
+    "sort": _STR_LIST,
+    "ignore": _STR_LIST,
+    "ttft_timeout": "string",
+    "user": "string",
+    "route_meta": "table of strings",
+}
+
+
+def _is_type(value: object, type_name: str) -> bool:
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    if type_name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if type_name == _STR_LIST:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if type_name == "table of strings":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    return isinstance(value, dict)  # "table"
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    state_dir: Path
+    cache_dir: Path
+
+    @classmethod
+    def from_platform(cls) -> Paths:
+        import platformdirs
+
+        return cls(
+            config_dir=platformdirs.user_config_path(APP_NAME, appauthor=False),
+            state_dir=platformdirs.user_state_path(APP_NAME, appauthor=False),
+            cache_dir=platformdirs.user_cache_path(APP_NAME, appauthor=False),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.config_dir / "credentials.toml"
+
+    @property
+    def history_db(self) -> Path:
+        return self.state_dir / "history.sqlite3"
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    """A resolved value and where it came from (a flag, an env variable, a file, or the default)."""
+
+    value: T
+    source: str
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Files
+
+
+def _key_line(text: str, table: str | None, key: str) -> int | None:
+    """The line on which `key` is assigned inside `[table]` (None = top level); for error messages."""
+    current: str | None = None
+    assign = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+        if header:
+            current = header.group(1).replace('"', "").replace("'", "").replace(" ", "")
+            continue
+        if current == table and assign.match(line):
+            return number
+    return None
+
+
+def _bad_type(path: Path, text: str, table: str | None, key: str, expected: str, value: object) -> UsageError:
+    line = _key_line(text, table, key)
+    where = f"{path}:{line}" if line else str(path)
+    name = f"{table}.{key}" if table else key
+    got = type(value).__name__
+    article = "an" if expected[0] in "aeiou" else "a"
+    return UsageError(
+        f"bad config file {where}: key '{name}' must be {article} {expected}, not {got}",
+        hint=f"fix or remove that key in {path}",
+    )
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """Parse a TOML file; a missing file is empty. Errors name the file and the line."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}, ""
+    except OSError as exc:
+        from inworld_cli.errors import LocalError
+
+        raise LocalError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+        return tomllib.loads(text), text
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"bad config file {path}: not UTF-8 text", hint=f"fix or remove {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(
+            f"bad config file {path}: invalid TOML: {exc}", hint=f"fix {path}; nothing was changed"
+        ) from exc
+
+
+def load_config(path: Path, unknown: list[str] | None = None) -> dict[str, Any]:
+    """Read config.toml and check every known key's type; unknown keys are listed in `unknown`."""
+    data, text = read_toml(path)
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise _bad_type(path, text, None, "profiles", "table", profiles)
+    checks: list[tuple[str | None, dict[str, Any], dict[str, str]]] = [(None, data, TOP_LEVEL_KEYS)]
+    for name, profile in profiles.items():
+        if not isinstance(profile, dict):
+            raise _bad_type(path, text, "profiles", name, "table", profile)
+        checks.append((f"profiles.{name}", profile, PROFILE_KEYS))
+    for table, values, schema in checks:
+        for key, value in values.items():
+            expected = schema.get(key)
+            if expected is None:
+                if unknown is not None:
+                    line = _key_line(text, table, key)
+                    unknown.append(f"{path}:{line or '?'}: unknown key '{f'{table}.' if table else ''}{key}'")
+            elif not _is_type(value, expected):
+                raise _bad_type(path, text, table, key, expected, value)
+    return data
+
+
+def load_credentials(path: Path) -> dict[str, Any]:
+    data, text = read_toml(path)
+    for name, profile in data.get("profiles", {}).items():
+        if not isinstance(profile, dict):
+            raise _bad_type(path, text, "profiles", name, "table", profile)
+        key = profile.get("api_key")
+        if key is not None and not isinstance(key, str):
+            raise _bad_type(path, text, f"profiles.{name}", "api_key", "string", key)
+    return data
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """Serialise read-modify-write of a file between processes (two `auth login` at once)."""
+    ensure_private_dir(lock_path.parent)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; the write itself stays atomic.
+        yield
+        return
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _update_credentials(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    import tomli_w
+
+    with _locked(path.with_name(".credentials.lock")):
+        data = load_credentials(path)
+        change(data)
+        atomic_write(path, tomli_w.dumps(data).encode("utf-8"))
+
+
+def save_api_key(path: Path, profile: str, key: str) -> None:
+    def change(data: dict[str, Any]) -> None:
+        data.setdefault("profiles", {}).setdefault(profile, {})["api_key"] = key
+
+    _update_credentials(path, change)
+
+
+def remove_api_key(path: Path, profile: str) -> bool:
+    """Remove the profile's key; True if there was one. Idempotent."""
+    removed = False
+
+    def change(data: dict[str, Any]) -> None:
+        nonlocal removed
+        profiles = data.get("profiles", {})
+        removed = profiles.get(profile, {}).pop("api_key", None) is not None
+        if profile in profiles and not profiles[profile]:
+            del profiles[profile]
+
+    if path.exists():
+        _update_credentials(path, change)
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keys
+
+_PREFIX = re.compile(r"^(?:bearer|basic)(?:\s+|$)", re.IGNORECASE)
+_BAD_KEY_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def normalize_api_key(raw: str, origin: str) -> str:
+    """Strip whitespace and a pasted `Bearer `/`Basic ` prefix; refuse what cannot be a key."""
+    key = _PREFIX.sub("", raw.strip()).strip()
+    if not key:
+        raise UsageError(f"empty API key from {origin}", hint="paste the key from the Inworld Portal")
+    if _BAD_KEY_CHAR.search(key):
+        raise UsageError(
+            f"the API key from {origin} contains whitespace or control characters",
+            hint="paste the key alone, on one line",
+        )
+    remember_secret(key)
+    return key
+
+
+def mask_key(key: str) -> str:
+    """At most the first 4 and last 4 characters; fewer for short keys, nothing for very short ones."""
+    shown = min(4, len(key) // 4)
+    if shown == 0:
+        return "****"
+    return f"{key[:shown]}...{key[-shown:]}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resolution
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line said; None means not given."""
+
+    profile: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    no_log: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: Paths
+    profile: Setting[str]
+    api_key: Setting[str | None]
+    base_url: Setting[str]
+    model: Setting[str]
+    max_tokens: Setting[int]
+    timeout: Setting[float]
+    retries: Setting[int]
+    history: Setting[bool]
+    anthropic_version: Setting[str | None]
+    profile_config: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _first(*candidates: tuple[object, str] | None, default: tuple[Any, str]) -> Setting[Any]:
+    for candidate in candidates:
+        if candidate is not None and candidate[0] is not None:
+            return Setting(candidate[0], candidate[1])
+    return Setting(*default)
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: Callable[[str], T]) -> tuple[T, str] | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return kind(raw.strip()), name
+    except ValueError:
+        raise UsageError(
+            f"bad value for {name}: {raw!r} is not a number", hint=f"unset {name} or fix it"
+        ) from None
+
+
+def _env_str(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    raw = env.get(name)
+    return (raw.strip(), name) if raw and raw.strip() else None
+
+
+def normalize_base_url(url: str, origin: str) -> str:
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE) or any(c.isspace() for c in url):
+        raise UsageError(
+            f"bad base URL from {origin}: {url!r}", hint="use a URL such as https://api.inworld.ai"
+        )
+    return url
+
+
+def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Settings:
+    """Resolve every setting once: flag > env > active profile > default."""
+    unknown_keys: list[str] = []
+    config = load_config(paths.config_file, unknown_keys)
+    config_label = str(paths.config_file)
+
+    profile = _first(
+        (overrides.profile, "--profile"),
+        _env_str(env, "INWORLD_PROFILE"),
+        (config.get("default_profile"), f"{config_label} (default_profile)"),
+        default=(DEFAULT_PROFILE, "default"),
+    )
+    profile_name: str = profile.value
+    section: dict[str, Any] = config.get("profiles", {}).get(profile_name, {})
+    in_profile = f"{config_label} [profiles.{profile_name}]"
+
+    def from_profile(key: str) -> tuple[Any, str] | None:
+        return (section[key], in_profile) if key in section else None
+
+    base_url = _first(
+        (overrides.base_url, "--base-url"),
+        _env_str(env, "INWORLD_BASE_URL"),
+        from_profile("base_url"),
+        default=(DEFAULT_BASE_URL, "default"),
+    )
+    base_url = Setting(normalize_base_url(base_url.value, base_url.source), base_url.source)
+
+    no_log_env = env.get("INWORLD_NO_LOG", "").strip().lower() not in ("", "0", "false", "no")
+    history_cfg = from_profile("history") or (
+        (config["history"], f"{config_label} (history)") if "history" in config else None
+    )
+    history = _first(
+        (False, "--no-log") if overrides.no_log else None,
+        (False, "INWORLD_NO_LOG") if no_log_env else None,
+        history_cfg,
+        default=(True, "default"),
+    )
+
+    api_key, credentials_warning = _resolve_key(env, paths, profile_name)
+    return Settings(
+        paths=paths,
+        profile=profile,
+        api_key=api_key,
+        base_url=base_url,
+        model=_first(
+            (overrides.model, "--model"),
+            _env_str(env, "INWORLD_MODEL"),
+            from_profile("model"),
+            default=(DEFAULT_MODEL, "default"),
+        ),
+        max_tokens=_first(
+            (overrides.max_tokens, "--max-tokens"),
+            from_profile("max_tokens"),
+            default=(DEFAULT_MAX_TOKENS, "default"),
+        ),
+        timeout=_first(
+            (overrides.timeout, "--timeout"),
+            _env_number(env, "INWORLD_TIMEOUT", float),
+            from_profile("timeout"),
+            default=(DEFAULT_TIMEOUT, "default"),
+        ),
+        retries=_first(
+            (overrides.retries, "--retries"),
+            from_profile("retries"),
+            default=(DEFAULT_RETRIES, "default"),
+        ),
+        history=history,
+        anthropic_version=_first(
+            _env_str(env, "INWORLD_ANTHROPIC_VERSION"),
+            from_profile("anthropic_version"),
+            default=(None, "default"),
+        ),
+        profile_config=section,
+        warnings=(*unknown_keys, *([credentials_warning] if credentials_warning else [])),
+    )
+
+
+def _resolve_key(
+    env: Mapping[str, str], paths: Paths, profile: str
+) -> tuple[Setting[str | None], str | None]:
+    raw_env = env.get("INWORLD_API_KEY")
+    if raw_env is not None and raw_env.strip():
+        return Setting(normalize_api_key(raw_env, "INWORLD_API_KEY"), "INWORLD_API_KEY"), None
+    path = paths.credentials_file
+    stored = load_credentials(path).get("profiles", {}).get(profile, {}).get("api_key")
+    if not stored:
+        return Setting(None, "none"), None
+    warning = None
+    if is_readable_by_others(path):
+        warning = f"{path} is readable by other users; run: chmod 600 {path}"
+    return Setting(normalize_api_key(stored, str(path)), str(path)), warning

@@ -1,0 +1,111 @@
+"""Shared fixtures: an isolated home for every test, the local router, and a runner for the installed CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.router_server import RouterServer
+
+TEST_KEY = "iw-test-KEY-0123456789abcdef"
+
+
+def cli_path() -> str:
+    """The installed console script next to this interpreter (the way users run it)."""
+    candidate = Path(sys.executable).with_name("inworld-router")
+    found = str(candidate) if candidate.exists() else shutil.which("inworld-router")
+    assert found, "inworld-router is not installed: pip install -e '.[test]'"
+    return found
+
+
+@dataclass
+class Home:
+    """An isolated HOME/XDG tree and the environment that points at it (no INWORLD_/ANTHROPIC_ leaks)."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def config_dir(self) -> Path:
+        return Path(self.env["XDG_CONFIG_HOME"]) / "inworld-router"
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.env["XDG_STATE_HOME"]) / "inworld-router"
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.env["XDG_CACHE_HOME"]) / "inworld-router"
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the installed command; stdout and stderr are kept apart."""
+        full_env = {**self.env, **(env or {})}
+        data = input.encode() if isinstance(input, str) else input
+        result = subprocess.run(
+            [cli_path(), *args],
+            input=data if data is not None else b"",
+            capture_output=True,
+            env=full_env,
+            timeout=timeout,
+            check=False,
+        )
+        return subprocess.CompletedProcess(
+            result.args,
+            result.returncode,
+            result.stdout.decode("utf-8", "replace"),
+            result.stderr.decode("utf-8", "replace"),
+        )
+
+    def login(self, key: str = TEST_KEY, profile: str | None = None) -> None:
+        args = ["auth", "login", "--with-key"] + (["--profile", profile] if profile else [])
+        result = self.run(*args, input=key)
+        assert result.returncode == 0, result.stderr
+
+
+def isolated_env(root: Path) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("INWORLD_", "ANTHROPIC_", "XDG_"))}
+    keep.pop("NO_COLOR", None)
+    keep.update(
+        HOME=str(root / "home"),
+        XDG_CONFIG_HOME=str(root / "config"),
+        XDG_STATE_HOME=str(root / "state"),
+        XDG_CACHE_HOME=str(root / "cache"),
+        XDG_DATA_HOME=str(root / "data"),
+        TERM="xterm-256color",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    (root / "home").mkdir(parents=True, exist_ok=True)
+    return keep
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return Home(tmp_path, isolated_env(tmp_path))
+
+
+@pytest.fixture
+def router() -> Iterator[RouterServer]:
+    server = RouterServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def routed_home(home: Home, router: RouterServer) -> Home:
+    """A logged-in home whose base URL is the local router."""
+    home.env["INWORLD_BASE_URL"] = router.url
+    home.login()
+    return home

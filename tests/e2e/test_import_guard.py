@@ -1,0 +1,75 @@
+"""The fast paths never pay for the SDK (over a second to import) or for rich's markdown and live views."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import Home
+
+# pydantic is not here: Typer 0.29 itself imports it to coerce any typed parameter. rich.markdown is
+# Typer's own on --help (its rich help formatter); every other fast path must not load it.
+HEAVY = ["anthropic", "httpx2", "httpx", "rich.markdown", "rich.live"]
+SDK = ["anthropic", "httpx2", "httpx"]
+
+PROBE = """
+import json, sys
+sys.argv = ["inworld-router", *json.loads(sys.argv[1])]
+from inworld_cli import cli
+try:
+    cli.main()
+except SystemExit:
+    pass
+heavy = {heavy!r}
+sys.__stderr__.write("LOADED=" + json.dumps([m for m in heavy if m in sys.modules]) + "\\n")
+"""
+
+
+def loaded_modules(home: Home, args: list[str], env: dict[str, str] | None = None) -> list[str]:
+    code = PROBE.format(heavy=HEAVY)
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env={**home.env, **(env or {})},
+        check=False,
+    )
+    lines = [line for line in result.stderr.splitlines() if line.startswith("LOADED=")]
+    assert lines, result.stderr
+    return json.loads(lines[-1].removeprefix("LOADED="))
+
+
+FAST_PATHS = [
+    ["--help"],
+    ["--version"],
+    ["auth", "--help"],
+    ["auth", "status"],
+    ["auth", "token"],
+    ["auth", "logout"],
+]
+
+
+@pytest.mark.parametrize("args", FAST_PATHS, ids=" ".join)
+def test_fast_paths_do_not_import_the_sdk(home: Home, args: list[str]) -> None:
+    home.login()
+    loaded = loaded_modules(home, args)
+    allowed = ["rich.markdown"] if "--help" in args else []
+    assert [m for m in loaded if m not in allowed] == []
+
+
+def test_probe_can_see_a_heavy_import(home: Home) -> None:
+    """The guard itself must be able to fail: a module that imports the SDK is seen."""
+    code = PROBE.format(heavy=HEAVY).replace(
+        "from inworld_cli import cli", "import anthropic\nfrom inworld_cli import cli"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, '["--version"]'],
+        capture_output=True,
+        text=True,
+        env=home.env,
+        check=False,
+    )
+    assert 'LOADED=["anthropic"' in result.stderr
