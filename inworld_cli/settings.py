@@ -373,7 +373,7 @@ def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Setti
     )
 
     api_key, credentials_warning = _resolve_key(env, paths, profile_name)
-    return Settings(
+    settings = Settings(
         paths=paths,
         profile=profile,
         api_key=api_key,
@@ -409,6 +409,19 @@ def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Setti
         profile_config=section,
         warnings=(*unknown_keys, *([credentials_warning] if credentials_warning else [])),
     )
+    _check_range(settings.max_tokens, "max tokens", minimum=1)
+    _check_range(settings.timeout, "timeout", minimum=0, exclusive=True)
+    _check_range(settings.retries, "retries", minimum=0)
+    return settings
+
+
+def _check_range(setting: Setting[Any], name: str, *, minimum: float, exclusive: bool = False) -> None:
+    value = setting.value
+    if value < minimum or (exclusive and value == minimum):
+        bound = f"more than {minimum}" if exclusive else f"at least {minimum}"
+        raise UsageError(
+            f"bad {name} from {setting.source}: {value} (must be {bound})", hint=f"fix {setting.source}"
+        )
 
 
 def _resolve_key(

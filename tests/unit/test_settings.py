@@ -196,3 +196,21 @@ def test_unknown_keys_are_warned_about_with_their_line(paths: Paths) -> None:
     assert settings.model.value == "a/b"
     assert any(":1: unknown key 'modle'" in w for w in settings.warnings)
     assert any(":4: unknown key 'profiles.default.temprature'" in w for w in settings.warnings)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "env", "config", "fragment"),
+    [
+        (Overrides(max_tokens=0), {}, "", "bad max tokens from --max-tokens: 0"),
+        (Overrides(), {"INWORLD_TIMEOUT": "0"}, "", "bad timeout from INWORLD_TIMEOUT"),
+        (Overrides(), {}, "[profiles.default]\nretries = -1\n", "bad retries from"),
+        (Overrides(), {}, "[profiles.default]\ntimeout = -5\n", "[profiles.default]: -5"),
+    ],
+)
+def test_out_of_range_values_name_their_source(
+    paths: Paths, overrides: Overrides, env: dict[str, str], config: str, fragment: str
+) -> None:
+    write_config(paths, config)
+    with pytest.raises(UsageError) as info:
+        resolve(overrides, env, paths)
+    assert fragment in info.value.message
