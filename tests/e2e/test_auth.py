@@ -179,3 +179,33 @@ def test_usage_error_is_exit_2(home: Home) -> None:
     assert result.returncode == 2
     assert "No such option" in result.stderr
     assert result.stdout == ""
+
+
+def test_works_without_home(home: Home) -> None:
+    env = {k: v for k, v in home.env.items() if k != "HOME"}
+    result = subprocess.run(
+        [cli_path(), "auth", "login", "--with-key"],
+        input=TEST_KEY.encode(),
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    status = subprocess.run(
+        [cli_path(), "auth", "status"], env=env, capture_output=True, text=True, check=False
+    )
+    assert status.returncode == 0
+    assert MASKED in status.stdout
+
+
+def test_anthropic_variables_never_supply_a_key(home: Home) -> None:
+    hostile = {
+        "ANTHROPIC_API_KEY": "sk-ant-api-SECRET",
+        "ANTHROPIC_AUTH_TOKEN": "sk-ant-oat-SECRET",
+        "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+    }
+    status = home.run("auth", "status", env=hostile)
+    assert status.returncode == 3
+    assert "SECRET" not in status.stdout + status.stderr
+    assert "https://api.inworld.ai  (default)" in status.stdout
+    assert home.run("auth", "token", env=hostile).returncode == 3
