@@ -1,0 +1,328 @@
+"""The history store: one SQLite row per request, safe when many `ask` processes write at once.
+
+Each row keeps the whole record as JSON plus a few indexed columns for lookups. The database lives in the
+state dir (0700) and is 0600 whatever the umask. WAL journaling and a busy timeout let twenty or fifty
+parallel writers queue up instead of failing; the schema version lives in `PRAGMA user_version` and moves
+forward only through MIGRATIONS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from inworld_cli.errors import LocalError, UsageError
+from inworld_cli.files import SECRET_FILE_MODE, ensure_private_dir
+
+BUSY_TIMEOUT_S = 10.0
+
+# MIGRATIONS[n] moves a database from user_version n to n + 1. Append, never edit a shipped step.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        generation_id TEXT,
+        requested_model TEXT,
+        served_model TEXT,
+        exit_status INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX records_generation_id ON records (generation_id);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+HISTORY_HINT = "see your requests with: inworld-router history"
+
+
+class HistoryError(LocalError):
+    """The history database cannot be opened, read or written."""
+
+
+def utc_timestamp(now: float | None = None) -> str:
+    """ISO 8601 UTC with milliseconds and a Z, e.g. 2026-11-25T09:42:14.123Z."""
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def new_record_id(now: float | None = None) -> str:
+    """12 hex digits of milliseconds since the epoch + 8 random hex: ids sort by time, prefixes identify."""
+    millis = int((time.time() if now is None else now) * 1000)
+    return f"{millis:012x}{secrets.token_hex(4)}"
+
+
+def _dict_or(value: object, default: dict[str, Any] | None) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else default
+
+
+@dataclass
+class Record:
+    id: str
+    created_at: str
+    profile: str
+    base_url_host: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    error: dict[str, Any] | None
+    timings: dict[str, Any]
+    exit_status: int
+    partial: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the dataclass fields: the shape `inspect --json` and `history --json` print."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Record:
+        """Tolerant: a missing or mistyped key takes its default, so any record-ish JSON loads."""
+
+        def text(key: str) -> str:
+            value = data.get(key)
+            return value if isinstance(value, str) else ""
+
+        status = data.get("exit_status")
+        return cls(
+            id=text("id"),
+            created_at=text("created_at"),
+            profile=text("profile"),
+            base_url_host=text("base_url_host"),
+            request=_dict_or(data.get("request"), {}) or {},
+            response=_dict_or(data.get("response"), None),
+            error=_dict_or(data.get("error"), None),
+            timings=_dict_or(data.get("timings"), {}) or {},
+            exit_status=status if isinstance(status, int) and not isinstance(status, bool) else 0,
+            partial=data.get("partial") is True,
+        )
+
+    @property
+    def requested_model(self) -> str | None:
+        model = self.request.get("model")
+        return model if isinstance(model, str) else None
+
+    @property
+    def served_model(self) -> str | None:
+        model = (self.response or {}).get("model")
+        return model if isinstance(model, str) else None
+
+    @property
+    def generation_id(self) -> str | None:
+        metadata = (self.response or {}).get("metadata")
+        gen = metadata.get("generation_id") if isinstance(metadata, dict) else None
+        return str(gen) if isinstance(gen, str | int) and not isinstance(gen, bool) else None
+
+
+def _common_prefix_length(a: str, b: str) -> int:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
+
+
+@dataclass
+class HistoryStore:
+    path: Path
+    _ready: bool = field(default=False, init=False, repr=False)
+
+    # -- connection ----------------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def _create_private_file(self) -> None:
+        ensure_private_dir(self.path.parent)
+        # Create the file ourselves so that it is 0600 from its first byte; SQLite gives the -wal and -shm
+        # files the database file's mode.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, SECRET_FILE_MODE)
+        try:
+            if stat.S_IMODE(os.fstat(fd).st_mode) != SECRET_FILE_MODE:
+                os.fchmod(fd, SECRET_FILE_MODE)
+        finally:
+            os.close(fd)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"history database {self.path} has schema version {version}, newer than this "
+                f"inworld-router understands ({SCHEMA_VERSION})",
+                hint="upgrade inworld-router, or move the file aside",
+            )
+        conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the new version
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for step in MIGRATIONS[version:]:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def _connect(self, action: str) -> Iterator[sqlite3.Connection]:
+        """A ready connection (created, WAL, migrated); every failure becomes a HistoryError."""
+        conn: sqlite3.Connection | None = None
+        try:
+            try:
+                self._create_private_file()
+            except LocalError as exc:  # the state dir cannot be made
+                raise HistoryError(exc.message, hint=f"check the permissions of {self.path.parent}") from exc
+            except OSError as exc:
+                raise HistoryError(
+                    f"cannot {action} history {self.path}: {exc.strerror or exc}",
+                    hint=f"check the permissions of {self.path.parent}",
+                ) from exc
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a write takes the lock up front.
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            if not self._ready:
+                conn.execute("PRAGMA journal_mode = WAL")
+                self._migrate(conn)
+                self._ready = True
+            yield conn
+        except sqlite3.Error as exc:
+            raise self._translate(exc, action) from exc
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _translate(self, exc: sqlite3.Error, action: str) -> HistoryError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            hint = f"another inworld-router held it for more than {BUSY_TIMEOUT_S:.0f} s; try again"
+        elif isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
+            hint = f"check the permissions of {self.path} and {self.path.parent}"
+        else:
+            hint = (
+                f"the file looks damaged; move it aside and a new one is made: mv {self.path} {self.path}.bad"
+            )
+        return HistoryError(f"cannot {action} history {self.path}: {text}", hint=hint)
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def add(self, record: Record) -> None:
+        data = json.dumps(record.to_json(), ensure_ascii=False, default=str)
+        with self._connect("write") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO records (id, created_at, generation_id, requested_model, served_model, "
+                    "exit_status, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        record.created_at,
+                        record.generation_id,
+                        record.requested_model,
+                        record.served_model,
+                        record.exit_status,
+                        data,
+                    ),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    # -- reading -------------------------------------------------------------------------------------
+    # Reads never create the database: with no file there is simply no history yet.
+
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        if not self.exists():
+            return []
+        with self._connect("read") as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _records(self, where: str, params: tuple[object, ...], limit: int) -> list[Record]:
+        # `where` is always one of this module's own literals; values travel as parameters.
+        rows = self._rows(f"SELECT data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
+        return [self._load(row[0]) for row in rows]
+
+    def _load(self, data: str) -> Record:
+        try:
+            loaded = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise HistoryError(
+                f"cannot read history {self.path}: a record is not valid JSON ({exc.msg})",
+                hint=f"the file looks damaged; move it aside: mv {self.path} {self.path}.bad",
+            ) from exc
+        return Record.from_json(loaded if isinstance(loaded, dict) else {})
+
+    def latest(self) -> Record | None:
+        found = self._records("", (), 1)
+        return found[0] if found else None
+
+    def recent(self, limit: int) -> list[Record]:
+        """The newest `limit` records, newest first."""
+        return self._records("", (), max(limit, 0))
+
+    def find(self, ref: str) -> Record:
+        """ "last", an id, a unique id prefix, or a generation_id (the newest record carrying it)."""
+        ref = ref.strip()
+        if ref in ("", "last"):
+            latest = self.latest()
+            if latest is None:
+                raise UsageError(
+                    "no history yet", hint="run: inworld-router ask ... (or inspect a JSON file)"
+                )
+            return latest
+        exact = self._records("WHERE id = ? OR generation_id = ?", (ref.lower(), ref), 1)
+        if exact:
+            return exact[0]
+        candidates = self._records("WHERE substr(id, 1, ?) = ?", (len(ref), ref.lower()), 2)
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            count = self._rows(
+                "SELECT count(*) FROM records WHERE substr(id, 1, ?) = ?", (len(ref), ref.lower())
+            )
+            raise UsageError(
+                f"'{ref}' matches {count[0][0]} history records", hint="give more characters of the id"
+            )
+        raise UsageError(
+            f"no history record or generation id matches '{ref}'",
+            hint=f"{HISTORY_HINT}; or give a JSON file path, or - for stdin",
+        )
+
+    def short_ids(self, ids: list[str], minimum: int = 8) -> dict[str, str]:
+        """The shortest prefix (at least `minimum` long) of each id that no other stored id shares."""
+        result: dict[str, str] = {}
+        for record_id in ids:
+            neighbours = self._rows(
+                "SELECT (SELECT max(id) FROM records WHERE id < ?), (SELECT min(id) FROM records WHERE id > ?)",
+                (record_id, record_id),
+            )
+            shared = 0
+            for other in neighbours[0] if neighbours else ():
+                if isinstance(other, str):
+                    shared = max(shared, _common_prefix_length(record_id, other))
+            result[record_id] = record_id[: max(minimum, shared + 1)]
+        return result
+
+    def models_seen(self, limit: int = 200) -> list[str]:
+        """Requested and served model names, most recent first, each once."""
+        rows = self._rows(
+            "SELECT requested_model, served_model FROM records ORDER BY id DESC LIMIT ?", (max(limit, 0),)
+        )
+        seen: dict[str, None] = {}
+        for requested, served in rows:
+            for name in (requested, served):
+                if isinstance(name, str) and name:
+                    seen.setdefault(name, None)
+        return list(seen)
