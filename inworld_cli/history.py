@@ -23,6 +23,7 @@ from typing import Any
 
 from inworld_cli.errors import LocalError, UsageError
 from inworld_cli.files import SECRET_FILE_MODE, ensure_private_dir
+from inworld_cli.routing import trace_of_response
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -117,9 +118,7 @@ class Record:
 
     @property
     def generation_id(self) -> str | None:
-        metadata = (self.response or {}).get("metadata")
-        gen = metadata.get("generation_id") if isinstance(metadata, dict) else None
-        return str(gen) if isinstance(gen, str | int) and not isinstance(gen, bool) else None
+        return trace_of_response(self.response).generation_id
 
 
 def _common_prefix_length(a: str, b: str) -> int:

@@ -1,0 +1,368 @@
+"""Presenters for a history record: the routing timeline (rich drawing and its plain-text twin) and the
+one-line summary `ask` prints. No IO beyond the console handed in; rich is imported only to draw.
+
+Every string that came from the network (models, reasoning, error messages, extra values, the answer) is
+passed through `sanitize` here, whatever the destination: a report read on a terminal must not be able to
+move the cursor or retitle the window. `--json` is the way to get the bytes as received.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from inworld_cli.console import sanitize
+from inworld_cli.routing import Attempt, RoutingTrace, as_millis, trace_of_response
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+
+    from inworld_cli.history import Record
+
+NO_METADATA = "no routing metadata in this response"
+MISSING = "-"
+MARKS = {True: "✓", False: "✗", None: "?"}
+BAR_WIDTH = 12
+_IN_OUT = ("input_tokens", "output_tokens")
+_BARE = re.compile(r"[\w./:@+\-]+")
+
+
+# -- small formatters ---------------------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    """Untrusted text on one line: sanitised, line breaks shown as \\n so each fact stays one line."""
+    return sanitize(text.replace("\r\n", "\n").replace("\n", "\\n"))
+
+
+def format_value(value: object) -> str:
+    """A value for `key=value`: bare when it is a plain word, JSON otherwise (quoted, escaped, one line)."""
+    if isinstance(value, str) and _BARE.fullmatch(value):
+        return sanitize(value)
+    return _one_line(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
+
+
+def format_ms_plain(value: float | None) -> str:
+    if value is None:
+        return MISSING
+    return str(int(value)) if value == int(value) else f"{value:.1f}"
+
+
+def format_duration(value: float | None) -> str:
+    """840 ms, 1.53 s, 12.4 s: for people."""
+    if value is None:
+        return MISSING
+    if abs(value) < 1000:
+        return f"{value:.0f} ms"
+    return f"{value / 1000:.2f} s" if abs(value) < 10_000 else f"{value / 1000:.1f} s"
+
+
+def local_time(created_at: str) -> str:
+    """The record's UTC time in the local zone, to the second; the raw text when it does not parse."""
+    try:
+        return datetime.fromisoformat(created_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return sanitize(created_at) or MISSING
+
+
+def _text(value: object) -> str | None:
+    return sanitize(value) if isinstance(value, str) and value else None
+
+
+# -- the facts, shared by both drawings ---------------------------------------------------------------
+
+
+@dataclass
+class Fact:
+    key: str  # the plain-text key, stable for grep
+    plain: str  # its plain-text value
+    pretty: str | None = None  # a friendlier value for the terminal drawing (default: plain)
+    alarm: bool = False  # drawn in red on a terminal
+    label: str | None = None  # the terminal's label (default: the key with spaces)
+
+
+def _usage(response: dict[str, Any]) -> dict[str, Any]:
+    usage = response.get("usage")
+    return usage if isinstance(usage, dict) else {}
+
+
+def tokens_text(response: dict[str, Any] | None) -> str | None:
+    """12→7: input and output tokens, when the response reported them."""
+    usage = _usage(response or {})
+    tokens_in, tokens_out = usage.get("input_tokens"), usage.get("output_tokens")
+    if tokens_in is None and tokens_out is None:
+        return None
+    return f"{format_value(tokens_in) if tokens_in is not None else '?'}→" + (
+        format_value(tokens_out) if tokens_out is not None else "?"
+    )
+
+
+def error_text(error: dict[str, Any] | None) -> str | None:
+    if not error:
+        return None
+    parts = [f"{key}={format_value(error[key])}" for key in error if error[key] is not None]
+    return " ".join(parts) or None
+
+
+def outcome_text(record: Record) -> str:
+    """ok / interrupted / exit 5 overloaded_error, with `partial` when only part of the answer arrived."""
+    if record.exit_status == 0 and not record.error:
+        words = ["ok"]
+    elif record.exit_status == 130:
+        words = ["interrupted"]
+    else:
+        words = [f"exit {record.exit_status}"]
+        error = record.error or {}
+        kind = error.get("type") or error.get("status")
+        if kind is not None:
+            words.append(format_value(kind))
+    if record.partial:
+        words.append("partial")
+    return " ".join(words)
+
+
+def _facts(record: Record, trace: RoutingTrace) -> list[Fact]:
+    response = record.response or {}
+    facts: list[Fact] = []
+    if record.id:
+        facts.append(Fact("id", sanitize(record.id)))
+    if record.created_at:
+        facts.append(Fact("time", sanitize(record.created_at), local_time(record.created_at)))
+    for key, value in (("profile", record.profile), ("router", record.base_url_host)):
+        if value:
+            facts.append(Fact(key, sanitize(value)))
+    facts.append(Fact("requested_model", _text(record.requested_model) or MISSING))
+    facts.append(Fact("served_model", _text(record.served_model) or MISSING))
+    facts.append(Fact("generation_id", _one_line(trace.generation_id) if trace.generation_id else MISSING))
+    if _text(response.get("id")):
+        facts.append(Fact("message_id", sanitize(str(response["id"]))))
+    stop = response.get("stop_reason")
+    facts.append(Fact("stop_reason", format_value(stop) if stop is not None else MISSING))
+    usage = _usage(response)
+    pairs = [f"{_one_line(str(k))}={format_value(v)}" for k, v in usage.items()]
+    others = [f"{_one_line(str(k))}={format_value(v)}" for k, v in usage.items() if k not in _IN_OUT]
+    tokens = tokens_text(response)
+    pretty = " ".join([f"{tokens} tokens (in→out)", *others]) if tokens else None
+    facts.append(Fact("usage", " ".join(pairs) or MISSING, pretty))
+    ttft, total = as_millis(record.timings.get("ttft_ms")), as_millis(record.timings.get("total_ms"))
+    facts.append(Fact("client_ttft_ms", format_ms_plain(ttft), format_duration(ttft), label="client ttft"))
+    facts.append(
+        Fact("client_total_ms", format_ms_plain(total), format_duration(total), label="client total")
+    )
+    if record.id or record.error or record.exit_status:
+        facts.append(Fact("outcome", outcome_text(record), alarm=outcome_text(record) != "ok"))
+    error = error_text(record.error)
+    if error:
+        facts.append(Fact("error", error, alarm=True))
+    return facts
+
+
+def _attempt_details(attempt: Attempt) -> str:
+    return " ".join(f"{_one_line(str(key))}={format_value(value)}" for key, value in attempt.extra.items())
+
+
+def _attempt_line(attempt: Attempt) -> str:
+    fields = [
+        f"model={format_value(attempt.model) if attempt.model is not None else MISSING}",
+        f"outcome={attempt.outcome}",
+        f"ttft_ms={format_ms_plain(attempt.ttft_ms)}",
+    ]
+    details = _attempt_details(attempt)
+    return f"attempt {attempt.position}: " + " ".join(fields) + (f" {details}" if details else "")
+
+
+def chain_text(trace: RoutingTrace) -> str:
+    """openai/gpt-5 ✗ → google-ai-studio/gemini-2.5-flash ✗ → anthropic/claude-opus-4-6 ✓"""
+    return " → ".join(
+        f"{_one_line(a.model) if a.model is not None else '?'} {MARKS[a.success]}" for a in trace.attempts
+    )
+
+
+def attempts_text(trace: RoutingTrace) -> str:
+    """3 attempts (2 failed over)."""
+    count = len(trace.attempts)
+    text = f"{count} attempt{'s' if count != 1 else ''}"
+    if count > 1 and all(a.success is False for a in trace.attempts):
+        return text + " (all failed)"
+    return text + (f" ({trace.failovers} failed over)" if trace.failovers else "")
+
+
+def _metadata_extra(trace: RoutingTrace) -> list[tuple[str, str]]:
+    return [(f"metadata.{_one_line(str(key))}", format_value(value)) for key, value in trace.extra.items()]
+
+
+def answer_text(response: dict[str, Any] | None) -> str:
+    """The answer's text blocks joined; other blocks (thinking, tool use) named in brackets. Sanitised."""
+    content = (response or {}).get("content")
+    if isinstance(content, str):
+        return sanitize(content)
+    parts: list[str] = []
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        elif isinstance(block, dict):
+            name = f": {block['name']}" if isinstance(block.get("name"), str) else ""
+            parts.append(f"\n[{block.get('type', 'unknown')} block{name}]\n")
+    return sanitize("".join(parts).strip("\n"))
+
+
+# -- the plain twin -----------------------------------------------------------------------------------
+
+
+def timeline_text(record: Record, *, content: bool = True) -> str:
+    """Stable `key: value` lines, one attempt per line, no ANSI: for pipes, grep and `ask -r` to a file."""
+    trace = trace_of_response(record.response)
+    lines = [f"{fact.key}: {fact.plain}" for fact in _facts(record, trace)]
+    if not trace.present:
+        lines.append(f"routing: {NO_METADATA}")
+    else:
+        lines.append(f"attempts: {len(trace.attempts)}")
+        lines.append(f"failovers: {trace.failovers}")
+        if trace.attempts:
+            lines.append(f"chain: {chain_text(trace)}")
+        lines.extend(_attempt_line(attempt) for attempt in trace.attempts)
+        lines.append(f"reasoning: {_one_line(trace.reasoning) if trace.reasoning is not None else MISSING}")
+        lines.extend(f"{key}: {value}" for key, value in _metadata_extra(trace))
+    if content:
+        answer = answer_text(record.response)
+        lines.append("answer:" if answer else f"answer: {MISSING}")
+        if answer:
+            lines.append(answer)
+    return "\n".join(lines) + "\n"
+
+
+# -- the terminal drawing -----------------------------------------------------------------------------
+
+
+def _bar(value: float | None, longest: float) -> str:
+    if value is None or longest <= 0 or value < 0:
+        return ""
+    cells = round(value / longest * BAR_WIDTH)
+    return "█" * cells if cells else "▏"
+
+
+def _attempts_table(trace: RoutingTrace) -> RenderableType:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {True: "green", False: "red", None: "yellow"}
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    names = [len(a.model) for a in trace.attempts if a.model is not None]
+    table.add_column("model", overflow="fold", min_width=min(max(names, default=1), 30))
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("ttft", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, max_width=BAR_WIDTH)
+    table.add_column("details", overflow="fold", min_width=16)
+    times = [a.ttft_ms for a in trace.attempts if a.ttft_ms is not None]
+    longest = max(times, default=0.0)
+    for attempt in trace.attempts:
+        style = styles[attempt.success]
+        table.add_row(
+            str(attempt.position),
+            Text(_one_line(attempt.model) if attempt.model is not None else "?", style="bold"),
+            Text(f"{MARKS[attempt.success]} {attempt.outcome}", style=style),
+            format_duration(attempt.ttft_ms),
+            Text(_bar(attempt.ttft_ms, longest), style=style),
+            Text(_attempt_details(attempt), style="dim"),
+        )
+    return table
+
+
+def _chain(trace: RoutingTrace) -> RenderableType:
+    from rich.text import Text
+
+    styles = {True: "green", False: "red", None: "yellow"}
+    chain = Text()
+    for index, attempt in enumerate(trace.attempts):
+        if index:
+            chain.append(" → ", style="dim")
+        chain.append(_one_line(attempt.model) if attempt.model is not None else "?", style="bold")
+        chain.append(f" {MARKS[attempt.success]}", style=styles[attempt.success])
+    return chain
+
+
+def _grid() -> Table:
+    """Two columns, a dim label and a value: the layout of every fact block in the drawing."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True, min_width=15)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def _drawing(record: Record, content: bool) -> list[RenderableType]:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.text import Text
+
+    trace = trace_of_response(record.response)
+    grid = _grid()
+    for fact in _facts(record, trace):
+        value = fact.pretty if fact.pretty is not None else fact.plain
+        label = fact.label or fact.key.replace("_", " ")
+        grid.add_row(label, Text(value, style="red" if fact.alarm else ""))
+    parts: list[RenderableType] = [grid, Text()]
+    if not trace.present:
+        parts.append(Text(NO_METADATA, style="yellow"))
+    else:
+        routing = _grid()
+        routing.add_row("attempts", Text(attempts_text(trace), style="bold"))
+        if trace.attempts:
+            routing.add_row("chain", _chain(trace))
+        parts.append(routing)
+        if trace.attempts:
+            parts.append(_attempts_table(trace))
+        notes = _grid()
+        if trace.reasoning is not None:
+            notes.add_row("reasoning", Text(sanitize(trace.reasoning), style="italic"))
+        for key, value in _metadata_extra(trace):
+            notes.add_row(key, Text(value))
+        if notes.row_count:
+            parts += [Text(), notes]
+    title = Text("routing")
+    if trace.generation_id:
+        title.append(" " + _one_line(trace.generation_id), style="bold")
+    drawing: list[RenderableType] = [Panel(Group(*parts), title=title, title_align="left", expand=False)]
+    if content:
+        answer = answer_text(record.response)
+        drawing += [Rule("answer", align="left", style="dim"), Text(answer if answer else MISSING)]
+    return drawing
+
+
+def print_timeline(record: Record, console: Console, *, plain: bool, content: bool = True) -> None:
+    """The full `inspect` view on `console`; plain=True prints the stable greppable text instead."""
+    if plain:
+        console.out(timeline_text(record, content=content), end="", highlight=False)
+        return
+    for renderable in _drawing(record, content):
+        console.print(renderable, markup=False, highlight=False, emoji=False)
+
+
+# -- the summary line ---------------------------------------------------------------------------------
+
+
+def summary_line(record: Record) -> str:
+    """anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · gen-failover-42"""
+    trace = trace_of_response(record.response)
+    parts = [_text(record.served_model) or _text(record.requested_model) or "?"]
+    if not trace.present:
+        parts.append("no routing metadata")
+    elif trace.attempts:
+        parts.append(attempts_text(trace))
+    ttft = as_millis(record.timings.get("ttft_ms"))
+    if ttft is not None:
+        parts.append(f"ttft {format_duration(ttft)}")
+    tokens = tokens_text(record.response)
+    if tokens:
+        parts.append(f"{tokens} tokens")
+    if trace.generation_id:
+        parts.append(_one_line(trace.generation_id))
+    return " · ".join(parts)
