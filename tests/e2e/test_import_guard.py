@@ -28,15 +28,24 @@ sys.__stderr__.write("LOADED=" + json.dumps([m for m in heavy if m in sys.module
 """
 
 
-def loaded_modules(home: Home, args: list[str], env: dict[str, str] | None = None) -> list[str]:
-    code = PROBE.format(heavy=HEAVY)
-    result = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(args)],
+def run_probe(
+    home: Home, args: list[str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in-process under the probe; its stdout is the command's, stderr ends with LOADED=[...]."""
+    return subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), json.dumps(args)],
         capture_output=True,
         text=True,
         env={**home.env, **(env or {})},
         check=False,
     )
+
+
+def loaded_modules(home: Home, args: list[str], env: dict[str, str] | None = None) -> list[str]:
+    return loaded_in(run_probe(home, args, env))
+
+
+def loaded_in(result: subprocess.CompletedProcess[str]) -> list[str]:
     lines = [line for line in result.stderr.splitlines() if line.startswith("LOADED=")]
     assert lines, result.stderr
     return json.loads(lines[-1].removeprefix("LOADED="))
@@ -73,3 +82,22 @@ def test_probe_can_see_a_heavy_import(home: Home) -> None:
         check=False,
     )
     assert 'LOADED=["anthropic"' in result.stderr
+
+
+# A TAB runs the program once with the shell's words in the environment (Typer's completion protocol).
+COMPLETION_REQUESTS = {
+    "bash": {"COMP_WORDS": "inworld-router auth ", "COMP_CWORD": "2"},
+    "zsh": {"_TYPER_COMPLETE_ARGS": "inworld-router auth "},
+    "fish": {"_TYPER_COMPLETE_ARGS": "inworld-router auth ", "_TYPER_COMPLETE_FISH_ACTION": "get-args"},
+}
+
+
+@pytest.mark.parametrize("shell", COMPLETION_REQUESTS)
+def test_completion_does_not_import_the_sdk(home: Home, shell: str) -> None:
+    home.login()
+    env = {"_INWORLD_ROUTER_COMPLETE": f"complete_{shell}", **COMPLETION_REQUESTS[shell]}
+    result = run_probe(home, [], env)
+    assert "login" in result.stdout, result.stderr  # the probe really completed
+    # zsh and fish show each candidate's help, which Typer cleans with its rich helpers (rich.markdown).
+    allowed = [] if shell == "bash" else ["rich.markdown"]
+    assert [m for m in loaded_in(result) if m not in allowed] == []
