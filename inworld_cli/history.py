@@ -278,7 +278,8 @@ class HistoryStore:
             latest = self.latest()
             if latest is None:
                 raise UsageError(
-                    "no history yet", hint="run: inworld-router ask ... (or inspect a JSON file)"
+                    "no history yet",
+                    hint='ask something first (inworld-router ask "hi"), or give a JSON file',
                 )
             return latest
         exact = self._records("WHERE id = ? OR generation_id = ?", (ref.lower(), ref), 1)

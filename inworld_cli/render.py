@@ -366,3 +366,49 @@ def summary_line(record: Record) -> str:
     if trace.generation_id:
         parts.append(_one_line(trace.generation_id))
     return " · ".join(parts)
+
+
+# -- the history list ---------------------------------------------------------------------------------
+
+HISTORY_COLUMNS = ("id", "time", "requested", "served", "attempts", "ttft", "tokens", "outcome")
+
+
+def history_row(record: Record, short_id: str) -> tuple[str, ...]:
+    """One `history` line: the attempts column marks each failover with ✗ (e.g. `3 ✗✗✓`)."""
+    trace = trace_of_response(record.response)
+    attempts = f"{len(trace.attempts)} " + "".join(MARKS[a.success] for a in trace.attempts)
+    return (
+        sanitize(short_id),
+        local_time(record.created_at) if record.created_at else MISSING,
+        _text(record.requested_model) or MISSING,
+        _text(record.served_model) or MISSING,
+        attempts if trace.attempts else MISSING,
+        format_duration(as_millis(record.timings.get("ttft_ms"))),
+        tokens_text(record.response) or MISSING,
+        outcome_text(record),
+    )
+
+
+def history_text(rows: list[tuple[str, ...]]) -> str:
+    """Aligned columns under a header, for pipes (`--json` is the format for programs)."""
+    table = [HISTORY_COLUMNS, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HISTORY_COLUMNS) - 1)]
+    return "".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]) + "\n"
+        for row in table
+    )
+
+
+def history_table(rows: list[tuple[str, ...]]) -> RenderableType:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name in HISTORY_COLUMNS:
+        table.add_column(name, overflow="fold", justify="right" if name in ("ttft", "tokens") else "left")
+    for row in rows:
+        outcome = row[-1]
+        style = "green" if outcome == "ok" else "red"
+        table.add_row(*(Text(cell) for cell in row[:-1]), Text(outcome, style=style))
+    return table

@@ -1,0 +1,63 @@
+"""`inworld-router history`: the recent requests, newest first."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from inworld_cli.deps import Deps
+from inworld_cli.history import HistoryStore
+from inworld_cli.options import JsonOption
+from inworld_cli.render import history_row, history_table, history_text
+
+DEFAULT_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class HistoryOptions:
+    limit: int
+    as_json: bool
+
+
+def run_history(options: HistoryOptions, deps: Deps) -> None:
+    store = HistoryStore(deps.paths.history_db)
+    records = store.recent(options.limit)
+    streams = deps.streams
+    if options.as_json:
+        streams.out(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False) + "\n")
+        return
+    if not records:
+        streams.err(f"no history yet (requests made with `inworld-router ask` are kept in {store.path})")
+        return
+    short = store.short_ids([r.id for r in records])
+    rows = [history_row(r, short.get(r.id, r.id)) for r in records]
+    if streams.stdout_is_terminal and not streams.dumb_terminal:
+        streams.console().print(history_table(rows))
+    else:
+        streams.out(history_text(rows))
+
+
+def history(
+    limit: Annotated[
+        int, typer.Option("-n", "--limit", min=1, help="How many records to show, newest first.")
+    ] = DEFAULT_LIMIT,
+    as_json: JsonOption = False,
+) -> None:
+    """List recent requests, newest first.
+
+    attempts: one mark per try (✗ failed and the router moved on, ✓ answered).
+    outcome: ok, interrupted, or the exit status and error type (+ partial).
+    Give an id, or a unique prefix of it, to `inworld-router inspect`.
+
+    Examples:
+
+      inworld-router history
+
+      inworld-router history -n 5
+
+      inworld-router history --json | jq -r '.[0].response.metadata.generation_id'
+    """
+    run_history(HistoryOptions(limit, as_json), Deps.from_process())
