@@ -389,26 +389,33 @@ def history_row(record: Record, short_id: str) -> tuple[str, ...]:
     )
 
 
-def history_text(rows: list[tuple[str, ...]]) -> str:
-    """Aligned columns under a header, for pipes (`--json` is the format for programs)."""
+def _aligned(rows: list[tuple[str, ...]]) -> list[list[str]]:
+    """Cells padded to their column's width (the last column is left ragged)."""
     table = [HISTORY_COLUMNS, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(HISTORY_COLUMNS) - 1)]
-    return "".join(
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]) + "\n"
-        for row in table
-    )
+    return [
+        [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]] for row in table
+    ]
+
+
+def history_text(rows: list[tuple[str, ...]]) -> str:
+    """Aligned columns under a header, for pipes (`--json` is the format for programs)."""
+    return "".join("  ".join(cells) + "\n" for cells in _aligned(rows))
 
 
 def history_table(rows: list[tuple[str, ...]]) -> RenderableType:
-    from rich import box
-    from rich.table import Table
+    """The same aligned columns for a terminal, header in bold and outcomes coloured. Lines are not
+    wrapped by rich (print with soft_wrap): a column table that squeezes model names into fragments
+    reads worse than a line the terminal wraps."""
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name in HISTORY_COLUMNS:
-        table.add_column(name, overflow="fold", justify="right" if name in ("ttft", "tokens") else "left")
-    for row in rows:
-        outcome = row[-1]
-        style = "green" if outcome == "ok" else "red"
-        table.add_row(*(Text(cell) for cell in row[:-1]), Text(outcome, style=style))
-    return table
+    text = Text()
+    for index, cells in enumerate(_aligned(rows)):
+        if index == 0:
+            text.append("  ".join(cells).rstrip(), style="bold")
+        else:
+            text.append("  ".join(cells[:-1]) + "  ")
+            text.append(cells[-1], style="green" if cells[-1] == "ok" else "red")
+        text.append("\n")
+    text.rstrip()
+    return text

@@ -35,7 +35,7 @@ def run_history(options: HistoryOptions, deps: Deps) -> None:
     short = store.short_ids([r.id for r in records])
     rows = [history_row(r, short.get(r.id, r.id)) for r in records]
     if streams.stdout_is_terminal and not streams.dumb_terminal:
-        streams.console().print(history_table(rows))
+        streams.console().print(history_table(rows), soft_wrap=True)
     else:
         streams.out(history_text(rows))
 

@@ -58,6 +58,9 @@ FAST_PATHS = [
     ["auth", "status"],
     ["auth", "token"],
     ["auth", "logout"],
+    ["inspect"],
+    ["inspect", "last"],
+    ["history"],
 ]
 
 
