@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 NO_METADATA = "no routing metadata in this response"
 MISSING = "-"
 MARKS = {True: "✓", False: "✗", None: "?"}
+_STYLES = {True: "green", False: "red", None: "yellow"}
 BAR_WIDTH = 12
 _IN_OUT = ("input_tokens", "output_tokens")
 _BARE = re.compile(r"[\w./:@+\-]+")
@@ -246,44 +247,44 @@ def _bar(value: float | None, longest: float) -> str:
 
 
 def _attempts_table(trace: RoutingTrace) -> RenderableType:
-    from rich import box
-    from rich.table import Table
+    """One line per attempt in aligned columns, its other fields on an indented line below. Laid out by
+    hand rather than with rich's Table, which squeezes or crops columns when the terminal is narrow: here
+    a line that does not fit wraps, and nothing is cut."""
+    from rich.cells import cell_len
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.text import Text
 
-    styles = {True: "green", False: "red", None: "yellow"}
-    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False)
-    table.add_column("#", justify="right", no_wrap=True)
-    names = [len(a.model) for a in trace.attempts if a.model is not None]
-    table.add_column("model", overflow="fold", min_width=min(max(names, default=1), 30))
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("ttft", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, max_width=BAR_WIDTH)
-    table.add_column("details", overflow="fold", min_width=16)
-    times = [a.ttft_ms for a in trace.attempts if a.ttft_ms is not None]
-    longest = max(times, default=0.0)
-    for attempt in trace.attempts:
-        style = styles[attempt.success]
-        table.add_row(
-            str(attempt.position),
-            Text(_one_line(attempt.model) if attempt.model is not None else "?", style="bold"),
-            Text(f"{MARKS[attempt.success]} {attempt.outcome}", style=style),
-            format_duration(attempt.ttft_ms),
-            Text(_bar(attempt.ttft_ms, longest), style=style),
-            Text(_attempt_details(attempt), style="dim"),
-        )
-    return table
+    models = [_one_line(a.model) if a.model is not None else "?" for a in trace.attempts]
+    width = max(cell_len("model"), *(cell_len(model) for model in models))
+    longest = max((a.ttft_ms for a in trace.attempts if a.ttft_ms is not None), default=0.0)
+    lines: list[RenderableType] = [
+        Text(f"{'#':>2}  {'model'.ljust(width)}  {'outcome':<9}  {'ttft':>7}", style="dim")
+    ]
+    for attempt, model in zip(trace.attempts, models, strict=True):
+        style = _STYLES[attempt.success]
+        line = Text(f"{attempt.position:>2}  ")
+        line.append(model, style="bold")
+        line.append(" " * (width - cell_len(model) + 2))
+        line.append(f"{MARKS[attempt.success]} {attempt.outcome}".ljust(9), style=style)
+        line.append(f"  {format_duration(attempt.ttft_ms):>7}  ")
+        line.append(_bar(attempt.ttft_ms, longest), style=style)
+        lines.append(line)
+        details = _attempt_details(attempt)
+        if details:
+            lines.append(Padding(Text(details, style="dim"), (0, 0, 0, 4)))
+    return Group(*lines)
 
 
 def _chain(trace: RoutingTrace) -> RenderableType:
     from rich.text import Text
 
-    styles = {True: "green", False: "red", None: "yellow"}
     chain = Text()
     for index, attempt in enumerate(trace.attempts):
         if index:
             chain.append(" → ", style="dim")
         chain.append(_one_line(attempt.model) if attempt.model is not None else "?", style="bold")
-        chain.append(f" {MARKS[attempt.success]}", style=styles[attempt.success])
+        chain.append(f" {MARKS[attempt.success]}", style=_STYLES[attempt.success])
     return chain
 
 

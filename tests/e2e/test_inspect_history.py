@@ -390,15 +390,18 @@ def test_inspect_on_a_terminal_draws_the_timeline(home: Home) -> None:
     assert "\x1b[" in raw  # coloured
     screen = ANSI.sub("", raw)
     assert "╭─ routing gen-failover-42" in screen
-    rows = [line for line in screen.splitlines() if re.match(r"│ [123] ", line)]
+    lines = screen.splitlines()
+    rows = [i for i, line in enumerate(lines) if re.match(r"│ +[123]  ", line)]
     assert len(rows) == 3
-    assert "openai/gpt-5" in rows[0]
-    assert "✗ failed" in rows[0]
-    assert 'error="upstream 503"' in rows[0]
-    assert "status=429" in rows[1]
-    assert "✓ ok" in rows[2]
-    assert "840 ms" in rows[2]
-    assert "█" in rows[2]
+    first, second, third = (lines[i] for i in rows)
+    assert "openai/gpt-5" in first
+    assert "✗ failed" in first
+    assert "google-ai-studio/gemini-2.5-flash" in second
+    assert 'error="upstream 503"' in lines[rows[0] + 1]  # its other fields, just below
+    assert "status=429" in lines[rows[1] + 1]
+    assert "✓ ok" in third
+    assert "840 ms" in third
+    assert "█" in third
     assert "drawn answer" in screen
 
 

@@ -97,11 +97,12 @@ DRAWING = [
     "│ attempts         3 attempts (2 failed over)                                                      │",
     "│ chain            openai/gpt-5 ✗ → google-ai-studio/gemini-2.5-flash ✗ →                          │",
     "│                  anthropic/claude-opus-4-6 ✓                                                     │",
-    "│ #   model                               outcome      ttft                  details               │",
-    "│ ───────────────────────────────────────────────────────────────────────────────────────────────  │",
-    '│ 1   openai/gpt-5                        ✗ failed   1.60 s   ████████████   error="ttft timeout"  │',
-    "│ 2   google-ai-studio/gemini-2.5-flash   ✗ failed        -                  status=429            │",
-    "│ 3   anthropic/claude-opus-4-6           ✓ ok       840 ms   ██████                               │",
+    "│  #  model                              outcome       ttft                                        │",
+    "│  1  openai/gpt-5                       ✗ failed    1.60 s  ████████████                          │",
+    '│     error="ttft timeout"                                                                         │',
+    "│  2  google-ai-studio/gemini-2.5-flash  ✗ failed         -                                        │",
+    "│     status=429                                                                                   │",
+    "│  3  anthropic/claude-opus-4-6          ✓ ok        840 ms  ██████                                │",
     "│                                                                                                  │",
     "│ reasoning        gpt-5 too slow; gemini rate limited; fell back to claude                        │",
     "╰──────────────────────────────────────────────────────────────────────────────────────────────────╯",
@@ -170,7 +171,7 @@ def test_outcomes_read_right_without_colour() -> None:
 
 def test_bars_are_proportional_to_time() -> None:
     lines = draw(failover_record()).splitlines()
-    rows = {line.split()[2]: line for line in lines if line.startswith(("│ 1 ", "│ 3 "))}
+    rows = {line.split()[2]: line for line in lines if line.startswith(("│  1 ", "│  3 "))}
     assert rows["openai/gpt-5"].count("█") == 12  # the longest time fills the bar
     assert rows["anthropic/claude-opus-4-6"].count("█") == 6  # 840 of 1600 ms: about half
 
@@ -307,3 +308,22 @@ def test_history_list_columns() -> None:
         "019a9c2b5f21  2026-11-25 09:43:00  auto       -                          -         -       -       exit 5 overloaded_error",
         "019a9c2b5f20  2026-11-25 09:42:14  auto       anthropic/claude-opus-4-6  3 ✗✗✓     2.65 s  12→7    ok",
     ]
+
+
+def test_a_narrow_terminal_wraps_but_loses_nothing() -> None:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=44, force_terminal=True, color_system=None, markup=False, highlight=False
+    )
+    print_timeline(failover_record(), console, plain=False)
+    squeezed = "".join(line.strip("│╭╮╰╯─ ") for line in buffer.getvalue().splitlines()).replace(" ", "")
+    for fact in (
+        "google-ai-studio/gemini-2.5-flash",
+        'error="ttfttimeout"',
+        "status=429",
+        "gpt-5tooslow;geminiratelimited;fellbacktoclaude",
+        "1.60s",
+        "840ms",
+        "Stepbystep.",
+    ):
+        assert fact in squeezed
