@@ -15,3 +15,84 @@ BaseUrlOption = Annotated[
     typer.Option("--base-url", help="Router base URL [env: INWORLD_BASE_URL].", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+RefreshOption = Annotated[
+    bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
+]
+
+# -- routing options of `ask` (see inworld_cli/routing_options.py; profiles may set defaults for each) --------
+
+
+def _sort_criteria() -> list[str]:
+    from inworld_cli.routing_options import SORT_CRITERIA
+
+    return list(SORT_CRITERIA)
+
+
+_ROUTING = "Routing"
+FallbackOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fallback",
+        metavar="MODEL",
+        help="A model to fail over to, tried in order after -m (repeatable) \\[config: fallback].",
+        show_default=False,
+        rich_help_panel=_ROUTING,
+    ),
+]
+SortOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sort",
+        metavar="CRITERION",
+        help="Rank candidate models by price, latency, throughput, intelligence, math or coding "
+        "(repeatable, in priority order) \\[config: sort].",
+        show_default=False,
+        autocompletion=_sort_criteria,
+        rich_help_panel=_ROUTING,
+    ),
+]
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        metavar="PROVIDER_OR_MODEL",
+        help="A provider (groq) or model never to use (repeatable) \\[config: ignore].",
+        show_default=False,
+        rich_help_panel=_ROUTING,
+    ),
+]
+TtftTimeoutOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ttft-timeout",
+        metavar="DURATION",
+        help="Fail over when a model's first token takes longer: 800ms, 1.5s (at least 300ms) "
+        "\\[config: ttft_timeout].",
+        show_default=False,
+        rich_help_panel=_ROUTING,
+    ),
+]
+RouteMetaOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--route-meta",
+        metavar="KEY=VALUE",
+        help="A value for a saved router's conditions (repeatable) \\[config: route_meta].",
+        show_default=False,
+        rich_help_panel=_ROUTING,
+    ),
+]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        metavar="ID",
+        help="An end-user id: the router keeps each user on the same variant \\[config: user].",
+        show_default=False,
+        rich_help_panel=_ROUTING,
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print the request that would be sent (key masked) and send nothing."),
+]
