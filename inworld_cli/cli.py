@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import auth
+from inworld_cli.commands import auth, models, routers
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.console import StdoutClosed, sanitize
@@ -31,6 +31,8 @@ app = typer.Typer(
 app.add_typer(auth.app, name="auth")
 app.command("inspect")(inspect_cmd.inspect)
 app.command("history")(history_cmd.history)
+app.command("models")(models.models)
+app.command("routers")(routers.routers)
 
 _debug = {"on": False}
 

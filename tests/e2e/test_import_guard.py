@@ -61,6 +61,8 @@ FAST_PATHS = [
     ["inspect"],
     ["inspect", "last"],
     ["history"],
+    ["models", "--help"],
+    ["routers", "--help"],
 ]
 
 

@@ -355,9 +355,9 @@ def test_records_written_by_a_newer_schema_are_refused_clearly(home: Home) -> No
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def run_on_pty(home: Home, *args: str) -> tuple[int, str]:
+def run_on_pty(home: Home, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     controller, terminal = pty.openpty()
-    env = {**home.env, "COLUMNS": "100", "LINES": "60"}
+    env = {**home.env, "COLUMNS": "100", "LINES": "60", **(env or {})}
     proc = subprocess.Popen(
         [cli_path(), *args], stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True
     )
@@ -403,6 +403,21 @@ def test_inspect_on_a_terminal_draws_the_timeline(home: Home) -> None:
     assert "840 ms" in third
     assert "█" in third
     assert "drawn answer" in screen
+
+
+def test_a_dumb_terminal_gets_the_plain_text(home: Home) -> None:
+    add(home, T0)
+    status, raw = run_on_pty(home, "inspect", env={"TERM": "dumb"})
+    assert status == 0
+    assert "\x1b" not in raw
+    assert "╭" not in raw
+    assert 'attempt 1: model=openai/gpt-5 outcome=failed ttft_ms=- error="upstream 503"' in raw.splitlines()
+
+
+def test_stdin_from_a_terminal_is_refused_not_waited_for(home: Home) -> None:
+    status, raw = run_on_pty(home, "inspect", "-")
+    assert status == 2
+    assert "error: `inspect -` reads JSON from stdin, but stdin is a terminal" in raw
 
 
 def test_history_on_a_terminal_draws_a_table(home: Home) -> None:

@@ -1,0 +1,98 @@
+"""TAB completion of -m/--model (and of router ids): offline, fast, and silent on any failure.
+
+Offers `auto`, the saved routers as `inworld/<id>` and the catalogue's model ids from the cache that
+`routers` and `models` fill (whatever its age), and the models seen in history. The shell runs the
+program on every TAB, so this never touches the network and never imports the SDK or its HTTP library;
+and it never prints a traceback into the user's command line: any failure offers less, or nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import typer
+
+from inworld_cli.catalog import Cache, model_id, router_id
+from inworld_cli.settings import Overrides, Paths, Settings, resolve
+
+Candidate = tuple[str, str]  # (value, a short description zsh and fish show next to it)
+
+
+def _settings(ctx: typer.Context | None) -> Settings:
+    """The settings the command being completed would use: its --profile/--base-url if already typed."""
+    params: dict[str, Any] = dict(ctx.params) if ctx is not None else {}
+    overrides = Overrides(profile=params.get("profile"), base_url=params.get("base_url"))
+    return resolve(overrides, os.environ, Paths.from_platform())
+
+
+def _cached(settings: Settings, kind: str) -> list[Any]:
+    key = settings.api_key.value
+    if not key:
+        return []
+    entry = Cache(settings.paths.cache_dir, settings.base_url.value, key).load(kind)
+    return entry.data if entry is not None and isinstance(entry.data, list) else []
+
+
+def _routers(settings: Settings) -> Iterable[Candidate]:
+    for item in _cached(settings, "routers"):
+        rid = router_id(item)
+        if rid:
+            name = item.get("displayName") or item.get("display_name")
+            yield f"inworld/{rid}", f"saved router{': ' + name if isinstance(name, str) and name else ''}"
+
+
+def _catalogue(settings: Settings) -> Iterable[Candidate]:
+    for item in _cached(settings, "models"):
+        mid = model_id(item)
+        if mid:
+            provider = item.get("provider")
+            yield mid, f"catalogue{': ' + provider if isinstance(provider, str) and provider else ''}"
+
+
+def _history(settings: Settings) -> Iterable[Candidate]:
+    from inworld_cli.history import HistoryStore
+
+    for name in HistoryStore(settings.paths.history_db).models_seen():
+        yield name, "used before"
+
+
+def model_candidates(settings: Settings | None, incomplete: str = "") -> list[Candidate]:
+    """Every source on its own: one that fails (a damaged cache, a locked history) leaves the others."""
+    found: dict[str, str] = {"auto": "the router picks"}
+    sources: list[Callable[[Settings], Iterable[Candidate]]] = [_routers, _history, _catalogue]
+    for source in sources:
+        if settings is None:
+            break
+        try:
+            for value, description in source(settings):
+                found.setdefault(value, description)
+        except Exception:  # noqa: S112 - completion must offer less rather than fail
+            continue
+    return [(value, text) for value, text in found.items() if value.startswith(incomplete)]
+
+
+def complete_model(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """Typer's `autocompletion=` for -m/--model."""
+    try:
+        settings: Settings | None = _settings(ctx)
+    except Exception:
+        settings = None
+    try:
+        return model_candidates(settings, incomplete)
+    except Exception:
+        return []
+
+
+def complete_router_id(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """Typer's `autocompletion=` for `routers show ID`: the cached router ids."""
+    try:
+        settings = _settings(ctx)
+        return [
+            (value.removeprefix("inworld/"), text)
+            for value, text in _routers(settings)
+            if value.removeprefix("inworld/").startswith(incomplete)
+        ]
+    except Exception:
+        return []
