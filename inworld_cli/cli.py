@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import auth, models, routers
+from inworld_cli.commands import ask, auth, models, routers
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.console import StdoutClosed, sanitize
@@ -28,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("ask")(ask.ask)
 app.add_typer(auth.app, name="auth")
 app.command("inspect")(inspect_cmd.inspect)
 app.command("history")(history_cmd.history)

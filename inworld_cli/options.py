@@ -15,6 +15,16 @@ BaseUrlOption = Annotated[
     typer.Option("--base-url", help="Router base URL [env: INWORLD_BASE_URL].", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="provider/model, auto, or inworld/<router-id> \\[env: INWORLD_MODEL; config: model; default: auto].",
+        show_default=False,
+    ),
+]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
 ]

@@ -66,12 +66,12 @@ def local_time(created_at: str) -> str:
     """The record's UTC time in the local zone, to the second; the raw text when it does not parse."""
     try:
         return datetime.fromisoformat(created_at).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return sanitize(created_at) or MISSING
+    except (ValueError, OverflowError, OSError):
+        return _one_line(created_at) or MISSING
 
 
 def _text(value: object) -> str | None:
-    return sanitize(value) if isinstance(value, str) and value else None
+    return _one_line(value) if isinstance(value, str) and value else None
 
 
 # -- the facts, shared by both drawings ---------------------------------------------------------------
@@ -105,7 +105,9 @@ def tokens_text(response: dict[str, Any] | None) -> str | None:
 def error_text(error: dict[str, Any] | None) -> str | None:
     if not error:
         return None
-    parts = [f"{key}={format_value(error[key])}" for key in error if error[key] is not None]
+    parts = [
+        f"{_one_line(str(key))}={format_value(value)}" for key, value in error.items() if value is not None
+    ]
     return " ".join(parts) or None
 
 
@@ -130,17 +132,18 @@ def _facts(record: Record, trace: RoutingTrace) -> list[Fact]:
     response = record.response or {}
     facts: list[Fact] = []
     if record.id:
-        facts.append(Fact("id", sanitize(record.id)))
+        facts.append(Fact("id", _one_line(record.id)))
     if record.created_at:
-        facts.append(Fact("time", sanitize(record.created_at), local_time(record.created_at)))
+        facts.append(Fact("time", _one_line(record.created_at), local_time(record.created_at)))
     for key, value in (("profile", record.profile), ("router", record.base_url_host)):
         if value:
-            facts.append(Fact(key, sanitize(value)))
+            facts.append(Fact(key, _one_line(value)))
     facts.append(Fact("requested_model", _text(record.requested_model) or MISSING))
     facts.append(Fact("served_model", _text(record.served_model) or MISSING))
     facts.append(Fact("generation_id", _one_line(trace.generation_id) if trace.generation_id else MISSING))
-    if _text(response.get("id")):
-        facts.append(Fact("message_id", sanitize(str(response["id"]))))
+    message_id = _text(response.get("id"))
+    if message_id:
+        facts.append(Fact("message_id", message_id))
     stop = response.get("stop_reason")
     facts.append(Fact("stop_reason", format_value(stop) if stop is not None else MISSING))
     usage = _usage(response)

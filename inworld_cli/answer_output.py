@@ -1,0 +1,352 @@
+"""Where an answer goes: stdout writers (raw for pipes, markdown for a terminal, JSON) and the stderr spinner.
+
+stdout carries the answer and nothing else. A pipe gets the text exactly as produced, flushed per delta; a
+terminal gets markdown rendered progressively: each block that can no longer change (a paragraph ended by a
+blank line, a closed code fence) is printed once, for good, and only the block still growing is shown in a
+small transient live view, cropped to the screen, so scrollback never holds frozen or duplicated lines.
+rich is imported only here, and only by the terminal writer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+from inworld_cli.console import Output, StdoutClosed, Streams, sanitize
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from rich.console import Console, ConsoleOptions
+    from rich.live import Live
+
+
+class AnswerWriter(Protocol):
+    def text(self, delta: str) -> None:
+        """One piece of the answer's text, as it arrives."""
+
+    def finish(self, message: dict[str, Any]) -> None:
+        """The answer is complete; `message` is the whole Messages response."""
+
+    def abort(self) -> None:
+        """A failure or Ctrl-C: keep what was shown and end the line."""
+
+
+def answer_writer(streams: Streams, as_json: bool) -> AnswerWriter:
+    _prepare(streams.stdout, utf8=not streams.stdout_is_terminal)
+    if as_json:
+        return JsonAnswer(streams.stdout)
+    if not streams.stdout_is_terminal:
+        return RawAnswer(streams.stdout)
+    if streams.dumb_terminal:
+        return RawAnswer(streams.stdout, terminal=True)
+    return MarkdownAnswer(streams.console())
+
+
+def _prepare(out: Output, *, utf8: bool) -> None:
+    """A pipe gets UTF-8 whatever the locale, without newline translation; a terminal keeps its encoding.
+    Either way a character that cannot be encoded becomes a replacement, not a crash."""
+    reconfigure = getattr(out.stream, "reconfigure", None)
+    if reconfigure is None:
+        return
+    out.flush()
+    if utf8:
+        reconfigure(encoding="utf-8", errors="replace", newline="\n")
+    else:
+        reconfigure(errors="replace")
+
+
+class RawAnswer:
+    """The text as produced, flushed per delta, then one newline unless it already ends with one. On a
+    dumb terminal (`terminal=True`) control characters are neutralised on the way."""
+
+    def __init__(self, out: Output, *, terminal: bool = False) -> None:
+        self._out = out
+        self._terminal = terminal
+        self._last = ""  # the last character written, to end the line properly
+
+    def text(self, delta: str) -> None:
+        if not delta:
+            return
+        self._last = delta[-1]  # first: a Ctrl-C right after the write must still see it
+        self._out.write(sanitize(delta) if self._terminal else delta)
+        self._out.flush()
+
+    def finish(self, message: dict[str, Any]) -> None:
+        if self._last != "\n":
+            self._out.write("\n")
+        self._out.flush()
+
+    def abort(self) -> None:
+        try:
+            if self._last not in ("", "\n"):
+                self._out.write("\n")
+            self._out.flush()
+        except StdoutClosed:
+            pass  # the reader is gone: nothing to end
+
+
+# JSON leaves C1 controls and DEL raw inside strings; escaping them keeps the same JSON value and keeps a
+# terminal from acting on them (0x9b is a one-byte CSI on some terminals).
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
+
+
+def json_text(value: object) -> str:
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class JsonAnswer:
+    """Exactly one JSON object, the whole response, once it is complete; nothing on failure."""
+
+    def __init__(self, out: Output) -> None:
+        self._out = out
+
+    def text(self, delta: str) -> None:
+        pass
+
+    def finish(self, message: dict[str, Any]) -> None:
+        self._out.write(json_text(message) + "\n")
+        self._out.flush()
+
+    def abort(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Markdown on a terminal
+
+# An opening code fence: three or more backticks (whose info string has none) or tildes.
+_FENCE = re.compile(r"^\s*(?:(`{3,})[^`]*|(~{3,}).*)$")
+
+
+class BlockSplitter:
+    """Cuts streamed markdown into blocks that can no longer change.
+
+    A block ends at a blank line or a closing code fence, outside a fence; it is released when the next
+    non-blank line shows it does not continue (an indented line still belongs to it, e.g. a list item's
+    second paragraph or a nested list). Everything not yet released is `pending()`.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []  # complete lines of the current block
+        self._partial: list[str] = []  # pieces of the line still arriving (a list: no quadratic joins)
+        self._fence: str | None = None  # the opening marker while inside a fence
+        self._fence_at = 0  # index in _lines of that opening line
+        self._ended = False  # a blank line or closing fence was seen: the next line decides
+
+    def feed(self, text: str) -> list[str]:
+        """Take the next piece of text; return the blocks it completed."""
+        if "\n" not in text:
+            self._partial.append(text)
+            return []
+        first, *middle, last = text.split("\n")
+        self._partial.append(first)
+        lines = ["".join(self._partial), *middle]
+        self._partial = [last] if last else []
+        released = (self._line(line) for line in lines)
+        return [block for block in released if block]
+
+    def _line(self, line: str) -> str | None:
+        stripped = line.strip()
+        if self._fence is not None:
+            self._lines.append(line)
+            if stripped.startswith(self._fence) and not stripped.strip(self._fence[0]):
+                self._fence = None
+                self._ended = True
+            return None
+        if not stripped:
+            if self._lines:
+                self._ended = True
+                self._lines.append(line)
+            return None
+        released = self._release() if self._ended and not line[:1].isspace() else None
+        self._ended = False
+        opening = _FENCE.match(line)
+        if opening:
+            self._fence = opening.group(1) or opening.group(2)
+            self._fence_at = len(self._lines)
+        self._lines.append(line)
+        return released
+
+    def _release(self) -> str:
+        block = "\n".join(self._lines).rstrip()
+        self._lines = []
+        return block
+
+    def flush(self) -> list[str]:
+        """The end of the text: release everything left."""
+        blocks = self.feed("\n") if self._partial else []
+        self._fence = None
+        self._ended = False
+        last = self._release()
+        return [*blocks, last] if last else blocks
+
+    def pending(self, budget: int | None = None) -> str:
+        """The unreleased text; with a budget, only about its last `budget` characters, cut at a line start
+        (a single longer line is cut anywhere), with the code fence it is inside reopened so that it still
+        renders as code."""
+        partial = "".join(self._partial)
+        if budget is None:
+            return "\n".join([*self._lines, partial])
+        kept = [partial[-budget:]]
+        size = len(kept[0])
+        first = len(self._lines)
+        while first > 0 and size + len(self._lines[first - 1]) < budget:
+            first -= 1
+            size += len(self._lines[first]) + 1
+        if self._fence is not None and first > self._fence_at:
+            kept.insert(0, self._lines[self._fence_at])
+        return "\n".join([*kept[:-1], *self._lines[first:], kept[-1]])
+
+
+class MarkdownAnswer:
+    """Completed blocks are printed once, permanently; the growing block lives in a transient tail."""
+
+    REFRESH_PER_SECOND = 8
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._splitter = BlockSplitter()
+        self._lock = threading.Lock()  # the live view reads the splitter from its refresh thread
+        self._live: Live | None = None
+        self._blocks = 0
+
+    def text(self, delta: str) -> None:
+        if not delta:
+            return
+        with self._lock:
+            blocks = self._splitter.feed(sanitize(delta))
+        if self._live is None:
+            self._start_live()
+        for block in blocks:
+            self._print_block(block)
+
+    def finish(self, message: dict[str, Any]) -> None:
+        self._end()
+
+    def abort(self) -> None:
+        self._end()
+
+    def _start_live(self) -> None:
+        from rich.live import Live
+
+        self._live = Live(
+            _Tail(self),
+            console=self._console,
+            transient=True,
+            auto_refresh=True,
+            refresh_per_second=self.REFRESH_PER_SECOND,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._live.start()
+
+    def tail_text(self, budget: int) -> str:
+        with self._lock:
+            return self._splitter.pending(budget)
+
+    def _end(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+        with self._lock:
+            blocks = self._splitter.flush()
+        for block in blocks:
+            self._print_block(block)
+
+    def _print_block(self, block: str) -> None:
+        from rich.console import Group, NewLine
+        from rich.markdown import Markdown
+
+        markdown = Markdown(block)
+        self._console.print(Group(NewLine(), markdown) if self._blocks else markdown)
+        self._blocks += 1
+
+
+class _Tail:
+    """The live view's content: the end of the growing block, rendered when the view refreshes (not per
+    delta), from only as much text as can fill the screen, and cropped to its last lines so the view
+    never outgrows the screen."""
+
+    def __init__(self, answer: MarkdownAnswer) -> None:
+        self._answer = answer
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
+        from rich.markdown import Markdown
+        from rich.segment import Segment
+
+        height = max(1, options.size.height - 1)
+        text = self._answer.tail_text(budget=options.max_width * height)
+        lines = console.render_lines(Markdown(text), options, pad=False)[-height:]
+        for number, line in enumerate(lines):
+            if number:
+                yield Segment.line()
+            yield from line
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The stderr spinner
+
+
+class Spinner:
+    """A one-line spinner on a terminal's stderr while waiting for the first token. It is erased before
+    any answer text is shown; `notice` prints a line above it (retry notices)."""
+
+    INTERVAL = 0.1
+
+    def __init__(self, stream: IO[str], label: str) -> None:
+        self._stream = stream
+        self._label = sanitize(label)
+        utf8 = (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        self._frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏" if utf8 else "|/-\\"
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started_at = time.monotonic()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._spin, name="spinner", daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        frame = 0
+        while not self._stopped.is_set():
+            elapsed = time.monotonic() - self._started_at
+            line = f"{self._frames[frame % len(self._frames)]} {self._label} {elapsed:.0f}s"
+            with self._lock:
+                if self._stopped.is_set():
+                    return
+                self._write("\r\x1b[2K" + line[: self._width() - 1])
+            frame += 1
+            self._stopped.wait(self.INTERVAL)
+
+    def _width(self) -> int:
+        try:
+            return os.get_terminal_size(self._stream.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            return 80
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def notice(self, line: str) -> None:
+        with self._lock:
+            self._write("\r\x1b[2K" + sanitize(line) + "\n")
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        with self._lock:
+            self._stopped.set()
+            if self._thread is not None:
+                self._write("\r\x1b[2K")
+        if self._thread is not None:
+            self._thread.join()

@@ -1,0 +1,185 @@
+"""The stdout writers of `ask`, the markdown block splitter and the stderr spinner."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyte
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from inworld_cli.answer_output import BlockSplitter, MarkdownAnswer, RawAnswer, Spinner, json_text
+from inworld_cli.console import Output
+
+
+def split(text: str, step: int = 1) -> list[str]:
+    splitter = BlockSplitter()
+    blocks: list[str] = []
+    for start in range(0, len(text), step):
+        blocks += splitter.feed(text[start : start + step])
+    return blocks + splitter.flush()
+
+
+def test_paragraphs_are_released_at_blank_lines() -> None:
+    text = "# Title\nfirst para\nstill first\n\n\nsecond\n\nthird"
+    assert split(text) == ["# Title\nfirst para\nstill first", "second", "third"]
+
+
+def test_a_block_is_released_only_once_the_next_line_shows_it_ended() -> None:
+    splitter = BlockSplitter()
+    assert splitter.feed("one\n\n") == []
+    assert splitter.feed("tw") == []
+    assert splitter.feed("o\n") == ["one"]
+    assert splitter.pending() == "two\n"
+
+
+def test_blank_lines_inside_a_fence_do_not_split_it() -> None:
+    text = "intro\n\n```python\na = 1\n\n\nb = 2\n```\nafter\n\n~~~\nx\n\ny\n~~~"
+    assert split(text) == ["intro", "```python\na = 1\n\n\nb = 2\n```", "after", "~~~\nx\n\ny\n~~~"]
+
+
+def test_a_fence_closes_only_with_its_own_marker() -> None:
+    text = "````\n```\n\ninner\n```\n\n````\n\nout"
+    assert split(text) == ["````\n```\n\ninner\n```\n\n````", "out"]
+
+
+def test_inline_backticks_do_not_open_a_fence() -> None:
+    assert split("```not a fence```\n\nnext") == ["```not a fence```", "next"]
+
+
+def test_an_unclosed_fence_runs_to_the_end() -> None:
+    assert split("```\ncode\n\nmore") == ["```\ncode\n\nmore"]
+
+
+def test_indented_lines_continue_the_block() -> None:
+    text = "1. step\n\n    more of step one\n\n   ```sh\n   make\n   ```\n\n2. next"
+    assert split(text) == ["1. step\n\n    more of step one\n\n   ```sh\n   make\n   ```", "2. next"]
+
+
+markdownish = st.lists(
+    st.sampled_from(["para", "# head", "", "", "```", "~~~", "  indented", "- item", "**b**", "x y"]),
+    max_size=30,
+).map("\n".join)
+
+
+@given(text=markdownish, step=st.integers(min_value=1, max_value=7))
+def test_splitting_does_not_depend_on_how_the_text_arrives(text: str, step: int) -> None:
+    assert split(text, step) == split(text, len(text) or 1)
+
+
+@given(text=markdownish)
+def test_nothing_is_lost_or_repeated(text: str) -> None:
+    def content(value: str) -> list[str]:
+        return [line for line in value.split("\n") if line.strip()]
+
+    assert content("\n".join(split(text))) == content(text)
+
+
+def test_pending_tail_reopens_the_fence_it_is_inside() -> None:
+    splitter = BlockSplitter()
+    splitter.feed("intro\n```python\n" + "".join(f"line {n}\n" for n in range(100)) + "partial")
+    tail = splitter.pending(budget=40)
+    assert tail.splitlines() == ["```python", "line 96", "line 97", "line 98", "line 99", "partial"]
+    assert splitter.pending().startswith("intro\n```python\nline 0\n")
+
+
+def test_pending_tail_cuts_a_giant_line() -> None:
+    splitter = BlockSplitter()
+    for n in range(5000):
+        splitter.feed(f"w{n} ")
+    assert splitter.pending(budget=100) == "".join(f"w{n} " for n in range(5000))[-100:]
+
+
+# -- writers -----------------------------------------------------------------------------------------------
+
+
+def raw(terminal: bool = False) -> tuple[RawAnswer, io.StringIO]:
+    buffer = io.StringIO()
+    return RawAnswer(Output(buffer), terminal=terminal), buffer
+
+
+@pytest.mark.parametrize(
+    ("deltas", "shown"),
+    [(["Hel", "lo"], "Hello\n"), (["ends\n"], "ends\n"), (["two\n\n"], "two\n\n"), ([], "\n")],
+)
+def test_raw_answer_is_the_text_and_one_newline(deltas: list[str], shown: str) -> None:
+    writer, buffer = raw()
+    for delta in deltas:
+        writer.text(delta)
+    writer.finish({})
+    assert buffer.getvalue() == shown
+
+
+@pytest.mark.parametrize(("deltas", "shown"), [(["partial"], "partial\n"), (["line\n"], "line\n"), ([], "")])
+def test_raw_answer_abort_ends_the_line_only_if_needed(deltas: list[str], shown: str) -> None:
+    writer, buffer = raw()
+    for delta in deltas:
+        writer.text(delta)
+    writer.abort()
+    assert buffer.getvalue() == shown
+
+
+def test_raw_answer_passes_escapes_through_but_a_dumb_terminal_gets_them_neutralised() -> None:
+    hostile = "a\x1b]0;title\x07b\x1b[2J\r"
+    writer, buffer = raw()
+    writer.text(hostile)
+    assert buffer.getvalue() == hostile
+    writer, buffer = raw(terminal=True)
+    writer.text(hostile)
+    assert buffer.getvalue() == "a^[]0;title^Gb^[[2J^M"
+
+
+def test_json_text_escapes_c1_controls_and_keeps_the_value() -> None:
+    value = {"text": "é \x1b[2J \x9b31m \x7f", "n": [1]}
+    text = json_text(value)
+    assert not {"\x9b", "\x1b", "\x7f"} & set(text)
+    assert "é" in text
+    assert json.loads(text) == value
+
+
+def screen_after(data: str, columns: int = 60, lines: int = 10) -> tuple[list[str], pyte.HistoryScreen]:
+    screen = pyte.HistoryScreen(columns, lines, history=1000)
+    pyte.Stream(screen).feed(data.replace("\n", "\r\n"))
+    rows = ["".join(line[x].data for x in range(columns)).rstrip() for line in screen.history.top]
+    return [*rows, *(row.rstrip() for row in screen.display)], screen
+
+
+def markdown_run(deltas: list[str]) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=60, height=10, color_system=None)
+    writer = MarkdownAnswer(console)
+    for delta in deltas:
+        writer.text(delta)
+    writer.finish({})
+    return buffer.getvalue()
+
+
+def test_markdown_answer_renders_blocks_once_each() -> None:
+    text = "# Title\n\nSome **bold** words.\n\n" + "".join(f"Paragraph {n}.\n\n" for n in range(30)) + "End."
+    rows, _ = screen_after(markdown_run([text[i : i + 4] for i in range(0, len(text), 4)]))
+    shown = [row.strip() for row in rows if row.strip()]
+    assert shown == ["Title", "Some bold words.", *(f"Paragraph {n}." for n in range(30)), "End."]
+
+
+def test_markdown_answer_neutralises_escape_sequences() -> None:
+    rows, screen = screen_after(markdown_run(["keep\n\nx\x1b]0;pwned\x07 y\x1b[2J\x1b[H\rz"]))
+    assert screen.title == ""
+    assert "keep" in rows
+    assert any("^[]0;pwned^G" in row and "^[[2J^[[H^Mz" in row for row in rows)
+
+
+def test_spinner_is_erased_when_stopped_and_notices_print_above_it() -> None:
+    stream = io.StringIO()
+    spinner = Spinner(stream, "waiting for auto")
+    spinner.start()
+    spinner.notice("retrying in 1.0 s after 529\x1b[2J")
+    spinner.stop()
+    spinner.stop()
+    output = stream.getvalue()
+    assert "retrying in 1.0 s after 529^[[2J\n" in output
+    assert output.endswith("\r\x1b[2K")
+    rows, _ = screen_after(output)
+    assert [row for row in rows if row] == ["retrying in 1.0 s after 529^[[2J"]
