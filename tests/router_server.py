@@ -164,6 +164,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # Every header line as sent, duplicates kept (`headers` keeps only the last of each name).
+    header_lines: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def json(self) -> Any:
@@ -185,7 +187,10 @@ class RouterServer:
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for the next poll, and every test stops a server.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def enqueue(self, *replies: Reply) -> None:
@@ -230,7 +235,11 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             received = Received(
-                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                self.command,
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                [(k.lower(), v) for k, v in self.headers.items()],
             )
             with server._lock:
                 server.requests.append(received)
