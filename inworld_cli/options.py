@@ -15,6 +15,15 @@ BaseUrlOption = Annotated[
     typer.Option("--base-url", help="Router base URL [env: INWORLD_BASE_URL].", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _complete_model(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    # Imported on a TAB only: the cached catalogue and routers, and the models seen in history.
+    from inworld_cli.model_completion import complete_model
+
+    return complete_model(ctx, incomplete)
+
+
 ModelOption = Annotated[
     str | None,
     typer.Option(
@@ -23,6 +32,7 @@ ModelOption = Annotated[
         metavar="MODEL",
         help="provider/model, auto, or inworld/<router-id> \\[env: INWORLD_MODEL; config: model; default: auto].",
         show_default=False,
+        autocompletion=_complete_model,
     ),
 ]
 RefreshOption = Annotated[

@@ -106,3 +106,16 @@ def test_completion_does_not_import_the_sdk(home: Home, shell: str) -> None:
     # zsh and fish show each candidate's help, which Typer cleans with its rich helpers (rich.markdown).
     allowed = [] if shell == "bash" else ["rich.markdown"]
     assert [m for m in loaded_in(result) if m not in allowed] == []
+
+
+def test_model_completion_does_not_import_the_sdk(home: Home) -> None:
+    """TAB after -m reads the caches and history: never the SDK, its HTTP library or rich's views."""
+    home.login()
+    env = {
+        "_INWORLD_ROUTER_COMPLETE": "complete_bash",
+        "COMP_WORDS": "inworld-router ask -m ",
+        "COMP_CWORD": "3",
+    }
+    result = run_probe(home, [], env)
+    assert "auto" in result.stdout.split(), result.stderr  # the probe really completed a model
+    assert loaded_in(result) == []
