@@ -34,6 +34,7 @@ from inworld_cli.errors import (
     RouterFailure,
 )
 from inworld_cli.files import atomic_write
+from inworld_cli.router_errors import status_error
 from inworld_cli.settings import CONNECT_TIMEOUT, Settings
 
 MODELS_PATH = "/llm/v1alpha/models"
@@ -114,48 +115,6 @@ def describe_age(seconds: float) -> str:
 # -- HTTP -------------------------------------------------------------------------------------------------
 
 
-def _router_message(response: Any) -> str:
-    """The router's own words from an error body, whatever its shape (Anthropic, gRPC-style, HTML...)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return error["message"]
-        for candidate in (body.get("message"), error):
-            if isinstance(candidate, str):
-                return candidate
-    text = " ".join(response.text.split())
-    return text[:200] + ("…" if len(text) > 200 else "")
-
-
-def _status_error(response: Any, what: str, not_found: CliError | None) -> CliError:
-    status = response.status_code
-    message = _router_message(response)
-    request_id = response.headers.get("request-id") or response.headers.get("x-request-id")
-    detail = f"{status} {response.reason_phrase}".strip() + (f": {message}" if message else "")
-    detail += f" (request id {request_id})" if request_id else ""
-    if status in (401, 403):
-        hint = (
-            "check the key: inworld-router auth status; or log in again: inworld-router auth login"
-            if status == 401
-            else "the key may lack permission for this API; check it in the Inworld Portal"
-        )
-        return AuthError(f"the router refused the key ({detail}) for {what}", hint=hint)
-    if status == 404 and not_found is not None:
-        return not_found
-    if status in (408, 429) or status >= 500:
-        return RouterFailure(f"could not get {what}: the router answered {detail}", hint="try again later")
-    if 300 <= status < 400:
-        return RouterFailure(
-            f"the router redirected the request for {what} ({detail}); redirects are not followed",
-            hint="check the base URL: inworld-router auth status",
-        )
-    return RequestRejected(f"the router rejected the request for {what}: {detail}")
-
-
 def get_json(
     settings: Settings,
     path: str,
@@ -193,8 +152,10 @@ def get_json(
         raise NetworkFailure(
             f"cannot reach the router at {base}: {reason}", hint="check your connection and the base URL"
         ) from None
+    if response.status_code == 404 and not_found is not None:
+        raise not_found
     if response.status_code != 200:
-        raise _status_error(response, what, not_found)
+        raise status_error(response.status_code, response.headers, response.content, base_url=base)
     try:
         return response.json()
     except ValueError:

@@ -13,14 +13,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from inworld_cli.client import FALLBACK_API_VERSION
 from inworld_cli.settings import Settings, mask_key
 
 MESSAGES_PATH = "/v1/messages"
 
 
 @functools.cache
-def sdk_default_version() -> str | None:
-    """The `anthropic-version` the installed SDK sends when none is configured, or None if unknown."""
+def sdk_default_version() -> str:
+    """The `anthropic-version` client.py sends when none is configured: the installed SDK's, else the
+    router docs' (client.FALLBACK_API_VERSION)."""
     try:
         spec = importlib.util.find_spec("anthropic")
         locations = list(spec.submodule_search_locations or []) if spec else []
@@ -31,7 +33,7 @@ def sdk_default_version() -> str | None:
                 return match.group(1)
     except (ImportError, OSError, ValueError):
         pass
-    return None
+    return FALLBACK_API_VERSION
 
 
 def request_headers(settings: Settings) -> dict[str, str]:
@@ -39,8 +41,7 @@ def request_headers(settings: Settings) -> dict[str, str]:
     key = settings.api_key.value
     version = settings.anthropic_version.value
     if version is None:
-        default = sdk_default_version()
-        version = f"{default} (the SDK's default)" if default else "(the SDK's default)"
+        version = f"{sdk_default_version()} (the default)"
     return {
         "Authorization": f"Bearer {mask_key(key)}" if key else "Bearer <none: no API key configured>",
         "content-type": "application/json",

@@ -186,11 +186,14 @@ def test_offline_without_a_cache_is_a_network_error(home: Home) -> None:
 @pytest.mark.parametrize(
     ("reply", "fragment"),
     [
-        (error_reply(500, "boom", "api_error"), "500 Internal Server Error: boom (request id req-test-123)"),
-        (Reply(kind="raw", status=502, body=b"<html><body>Bad gateway</body></html>"), "502"),
+        (error_reply(500, "boom", "api_error"), "answered 500 api_error: boom (request id req-test-123)"),
+        (
+            Reply(kind="raw", status=502, body=b"<html><title>Bad gateway</title></html>"),
+            "answered 502 with an HTML error page: Bad gateway",
+        ),
         (
             json_reply({"code": 14, "message": "unavailable"}, status=503),
-            "503 Service Unavailable: unavailable",
+            "answered 503 UNAVAILABLE: unavailable",
         ),
         (Reply(kind="raw", status=200, body=b"<html>login page</html>"), "is not JSON"),
         (json_reply({"models": {"gpt": {}}}), "expected an object with a 'models' list"),
@@ -214,7 +217,7 @@ def test_a_refused_key_is_exit_3_even_with_a_cache(
     router.routes[MODELS_PATH] = error_reply(status, "invalid credentials", "authentication_error")
     result = catalog_home.run("models", "--refresh")
     assert (result.returncode, result.stdout) == (3, "")
-    assert_one_error(result.stderr, f"the router refused the key ({status}", "invalid credentials")
+    assert_one_error(result.stderr, f"the router answered {status} authentication_error: invalid credentials")
 
 
 def test_no_key_is_exit_3_before_any_request(home: Home, router: RouterServer) -> None:

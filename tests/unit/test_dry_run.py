@@ -70,7 +70,7 @@ def test_the_sdk_default_version_is_found_without_importing_the_sdk(tmp_path: Pa
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", version)
     assert sdk_default_version() == version
     head, _ = split(format_request(settings_for(tmp_path, {"INWORLD_API_KEY": KEY}), body()))
-    assert head[3] == f"anthropic-version: {version} (the SDK's default)"
+    assert head[3] == f"anthropic-version: {version} (the default)"
 
 
 @pytest.mark.parametrize("key", ["abc", "abcdefgh"])
