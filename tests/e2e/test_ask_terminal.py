@@ -1,0 +1,251 @@
+"""`ask` on a real pseudo-terminal, read back through the pyte terminal emulator (with scrollback)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pyte
+import pytest
+
+from tests.conftest import Home, cli_path
+from tests.router_server import RouterServer, sse_events, sse_reply
+
+pytestmark = pytest.mark.tty
+
+COLUMNS, ROWS = 80, 24
+SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def open_terminal() -> tuple[int, int]:
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    return controller, terminal
+
+
+@dataclass
+class Terminal:
+    """What a terminal shows after the bytes it received: scrollback and screen, as lines."""
+
+    data: bytes
+
+    def __post_init__(self) -> None:
+        self.screen = pyte.HistoryScreen(COLUMNS, ROWS, history=100_000)
+        pyte.ByteStream(self.screen).feed(self.data)
+
+    @property
+    def lines(self) -> list[str]:
+        scrolled = [
+            "".join(line[x].data for x in range(COLUMNS)).rstrip() for line in self.screen.history.top
+        ]
+        shown = [row.rstrip() for row in self.screen.display]
+        while shown and not shown[-1]:
+            shown.pop()
+        return scrolled + shown
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class Run:
+    status: int
+    out: Terminal  # stdout's terminal (stderr's too, unless it had its own)
+    err: Terminal | None
+
+
+def run_on_terminal(
+    home: Home,
+    *args: str,
+    own_stderr: bool = False,
+    interrupt_after: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Run `inworld-router` with stdin, stdout and stderr on a pty (stderr on a second pty when
+    `own_stderr`); collect everything until it exits. `interrupt_after`: Ctrl-C once stdout showed it."""
+    out_controller, out_terminal = open_terminal()
+    err_controller, err_terminal = open_terminal() if own_stderr else (None, out_terminal)
+    proc = subprocess.Popen(
+        [cli_path(), *args],
+        stdin=out_terminal,
+        stdout=out_terminal,
+        stderr=err_terminal,
+        env={**home.env, **(env or {})},
+        start_new_session=True,
+    )
+    os.close(out_terminal)
+    if err_controller is not None:
+        os.close(err_terminal)
+    received: dict[int, bytes] = {out_controller: b""}
+    if err_controller is not None:
+        received[err_controller] = b""
+    open_fds = set(received)
+    deadline = time.monotonic() + 60
+    while open_fds and time.monotonic() < deadline:
+        ready, _, _ = select.select(list(open_fds), [], [], 0.1)
+        for fd in ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the other side closed
+                chunk = b""
+            if not chunk:
+                open_fds.discard(fd)
+                continue
+            received[fd] += chunk
+            if interrupt_after and fd == out_controller and interrupt_after in received[fd]:
+                os.killpg(proc.pid, signal.SIGINT)
+                interrupt_after = None
+    status = proc.wait(timeout=30)
+    for fd in received:
+        os.close(fd)
+    err = Terminal(received[err_controller]) if err_controller is not None else None
+    return Run(status, Terminal(received[out_controller]), err)
+
+
+def stream_of(text: str, piece: int = 5, **kwargs: Any) -> Any:
+    chunks = [text[i : i + piece] for i in range(0, len(text), piece)]
+    return sse_reply(sse_events(chunks=chunks), **kwargs)
+
+
+def test_an_answer_three_screens_long_scrolls_back_without_duplicates_or_gaps(
+    routed_home: Home, router: RouterServer
+) -> None:
+    paragraphs = [f"Paragraph {n:03d} of a long answer, with **bold** words." for n in range(40)]
+    router.enqueue(stream_of("\n\n".join(paragraphs), event_delay=0.002))
+    run = run_on_terminal(routed_home, "ask", "hi")
+    assert run.status == 0
+    shown = [line for line in run.out.lines if line.startswith("Paragraph")]
+    assert shown == [p.replace("**", "") for p in paragraphs]
+    assert "anthropic/claude-opus-4-6 · 1 attempt" in run.out.text  # the summary, after the answer
+    assert run.out.lines[-1].startswith("anthropic/claude-opus-4-6")
+
+
+def test_one_paragraph_longer_than_the_screen_is_shown_once_and_whole(
+    routed_home: Home, router: RouterServer
+) -> None:
+    words = [f"w{n}" for n in range(900)]  # about 60 lines at 80 columns, no blank line anywhere
+    router.enqueue(stream_of(" ".join(words), piece=4, event_delay=0.001))
+    run = run_on_terminal(routed_home, "ask", "-q", "hi")
+    assert run.status == 0
+    assert " ".join(run.out.lines).split() == words
+
+
+@pytest.mark.parametrize(
+    ("chunks", "last"),
+    [
+        ([f"w{n} " for n in range(900)], "w899"),  # one paragraph, no blank line
+        (["```\n", *(f"line {n}\n" for n in range(300))], "line 299"),  # a code block of short lines
+    ],
+    ids=["paragraph", "code"],
+)
+def test_the_live_view_follows_the_end_of_a_block_taller_than_the_screen(
+    routed_home: Home, router: RouterServer, chunks: list[str], last: str
+) -> None:
+    # The stream stalls after the last piece: only a live view that shows the end of the growing block
+    # (not a view frozen at its top) puts that piece on the screen before the stall times out.
+    router.enqueue(sse_reply(sse_events(chunks=chunks), stall_after=3 + len(chunks)))
+    run = run_on_terminal(routed_home, "ask", "--timeout", "5", "hi", interrupt_after=last.encode())
+    assert run.status == 130
+    expected = "".join(chunks).replace("```", "").split()
+    assert " ".join(run.out.lines).split() == expected
+
+
+def test_markdown_is_rendered(routed_home: Home, router: RouterServer) -> None:
+    answer = "# Title\n\nSome **bold** text and `code`.\n\n- item one\n- item two\n\n```python\nx = 1\n```"
+    router.enqueue(stream_of(answer))
+    run = run_on_terminal(routed_home, "ask", "-q", "hi")
+    assert run.status == 0
+    text = run.out.text
+    assert "Some bold text and code." in text
+    assert "**" not in text
+    assert "#" not in text
+    assert "Title" in text
+    assert "• item one" in text
+    assert "x = 1" in text
+    assert "```" not in text
+
+
+def test_escape_sequences_in_an_answer_cannot_take_over_the_terminal(
+    routed_home: Home, router: RouterServer
+) -> None:
+    answer = "KEEP-ME\n\nbefore \x1b]0;pwned\x07 mid \x1b[2J\x1b[H after\r end \x9b2J"
+    router.enqueue(stream_of(answer, piece=3))
+    run = run_on_terminal(routed_home, "ask", "hi")
+    assert run.status == 0
+    assert run.out.screen.title == ""
+    assert "KEEP-ME" in run.out.lines
+    assert "before ^[]0;pwned^G mid ^[[2J^[[H after^M end \\x9b2J" in run.out.text
+
+
+def test_a_dumb_terminal_gets_plain_neutralised_text(routed_home: Home, router: RouterServer) -> None:
+    router.enqueue(stream_of("**not rendered** \x1b]0;pwned\x07"))
+    run = run_on_terminal(routed_home, "ask", "hi", env={"TERM": "dumb"})
+    assert run.status == 0
+    assert run.out.lines[0] == "**not rendered** ^[]0;pwned^G"
+    assert run.out.screen.title == ""
+    assert not any(frame in run.out.text for frame in SPINNER_FRAMES)
+
+
+def test_the_spinner_stays_on_stderr_and_is_erased(routed_home: Home, router: RouterServer) -> None:
+    router.enqueue(stream_of("The answer.", delay=1.0))
+    run = run_on_terminal(routed_home, "ask", "hi", own_stderr=True)
+    assert run.status == 0
+    assert run.err is not None
+    assert b"waiting for auto" in run.err.data  # it was there while waiting...
+    assert "waiting for" not in run.err.text  # ...and is gone from the screen
+    assert run.err.lines == ["anthropic/claude-opus-4-6 · 1 attempt · " + run.err.lines[0].split(" · ", 2)[2]]
+    assert b"waiting" not in run.out.data
+    assert not any(frame.encode() in run.out.data for frame in SPINNER_FRAMES)
+    assert run.out.lines == ["The answer."]
+
+
+def test_quiet_leaves_a_terminals_stderr_empty(routed_home: Home, router: RouterServer) -> None:
+    router.enqueue(stream_of("The answer.", delay=0.5))
+    run = run_on_terminal(routed_home, "ask", "-q", "hi", own_stderr=True)
+    assert run.status == 0
+    assert run.err is not None
+    assert run.err.data == b""
+
+
+def test_a_terminal_user_is_told_about_blocks_not_shown(routed_home: Home, router: RouterServer) -> None:
+    thinking = {"type": "thinking", "thinking": "hidden musings", "signature": "s"}
+    router.enqueue(sse_reply(sse_events("visible", extra_blocks=[thinking])))
+    run = run_on_terminal(routed_home, "ask", "hi")
+    assert run.status == 0
+    assert "hidden musings" not in run.out.text
+    assert "note: the answer also had thinking content" in run.out.text
+
+
+def test_ctrl_c_on_a_terminal_keeps_the_partial_answer_and_restores_the_terminal(
+    routed_home: Home, router: RouterServer
+) -> None:
+    text = "First paragraph.\n\nSecond paragraph grows " + " ".join(f"x{n}" for n in range(400))
+    router.enqueue(stream_of(text, piece=4, event_delay=0.02))
+    run = run_on_terminal(routed_home, "ask", "hi", interrupt_after=b"x3")
+    assert run.status == 130
+    lines = run.out.lines
+    assert lines.count("First paragraph.") == 1
+    assert any(line.startswith("Second paragraph grows x0 x1 x2 x3") for line in lines)
+    assert not run.out.screen.cursor.hidden
+    assert "Traceback" not in run.out.text
+
+
+def test_a_cut_stream_on_a_terminal_keeps_the_text_then_the_error(
+    routed_home: Home, router: RouterServer
+) -> None:
+    router.enqueue(sse_reply(sse_events(chunks=["Kept ", "text."]), cut_after=5))
+    run = run_on_terminal(routed_home, "ask", "hi")
+    assert run.status == 5
+    lines = run.out.lines
+    assert lines[0] == "Kept text."
+    assert lines[1].startswith("error: ")  # long lines wrap: the hint follows somewhere below
+    assert any(line.startswith("hint: ") for line in lines[2:])
