@@ -63,6 +63,8 @@ FAST_PATHS = [
     ["history"],
     ["models", "--help"],
     ["routers", "--help"],
+    ["ask", "--help"],
+    ["ask", "--temperature", "5", "a bad flag stops before the SDK loads"],
 ]
 
 
