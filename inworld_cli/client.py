@@ -230,7 +230,7 @@ class _Exchange:
         self.base_url = settings.base_url.value
         self.timeout = settings.timeout.value
         self.retries = max(0, settings.retries.value)
-        self.started = time.monotonic()
+        self.started = time.monotonic()  # the first request goes out right after
         self.tries = 0
         self.ttft_ms: float | None = None
         self.text_shown = False
@@ -238,7 +238,6 @@ class _Exchange:
 
     def run(self) -> Outcome:
         base = base_delay(os.environ)
-        self.started = time.monotonic()
         while True:
             self.tries += 1
             self.assembler = None
@@ -260,13 +259,11 @@ class _Exchange:
         failure.total_ms = (time.monotonic() - self.started) * 1000
         if self.assembler is not None and self.assembler.events:
             failure.partial = self.assembler.message()
+        failure.note_tries(self.tries)
         failure.message = failure.message.replace(key, "****")
         failure.args = (failure.message,)
         if isinstance(failure.details.get("message"), str):
             failure.details["message"] = failure.details["message"].replace(key, "****")
-
-    def _suffix(self) -> str:
-        return f" (after {self.tries} tries)" if self.tries > 1 else ""
 
     # -- one HTTP request ----------------------------------------------------------------------------
 
@@ -312,7 +309,7 @@ class _Exchange:
         except httpx2.ResponseNotRead:
             body = b""
         status = response.status_code
-        failure = status_error(status, response.headers, body, base_url=self.base_url, tries=self.tries)
+        failure = status_error(status, response.headers, body, base_url=self.base_url)
         if not retryable_status(status):
             return failure
         kind = failure.details.get("type")
@@ -320,13 +317,14 @@ class _Exchange:
         return _Retry(failure, reason, retry_after_seconds(response.headers, time.time()))
 
     def _network(self, message: str) -> NetworkFailed:
-        return NetworkFailed(message + self._suffix(), f"check the network and --base-url ({self.base_url})")
+        return NetworkFailed(message, f"check the network and --base-url ({self.base_url})")
 
-    def _timeout(self, message: str) -> NetworkFailed:
-        return NetworkFailed(message, f"raise --timeout (now {self.timeout:g} s)")
+    def _timeout(self, message: str, request_id: str | None = None) -> NetworkFailed:
+        return NetworkFailed(message, f"raise --timeout (now {self.timeout:g} s)", request_id=request_id)
 
-    def _broken(self, message: str) -> RouterFailed:
-        return RouterFailed(message, "the router or the network dropped the answer; try again")
+    def _broken(self, message: str, request_id: str | None) -> RouterFailed:
+        hint = "the router or the network dropped the answer; try again"
+        return RouterFailed(message, hint, request_id=request_id)
 
     # -- reading the answer ----------------------------------------------------------------------------
 
@@ -343,7 +341,7 @@ class _Exchange:
                 except ValueError:
                     data = None
                 if type(data) is not dict:
-                    self._malformed_event(assembler, name, raw)
+                    self._malformed_event(assembler, name, raw, request_id)
                     continue
                 text = feed(name, data)
                 if text is not None:
@@ -351,28 +349,31 @@ class _Exchange:
                         self.ttft_ms = (time.monotonic() - sent) * 1000
                         self.text_shown = True
                     on_text(text)
-                elif assembler.new_block_type is not None:
-                    self.on_block(assembler.new_block_type)
-                    assembler.new_block_type = None
+                elif assembler.new_blocks:
+                    for block_type in assembler.take_new_blocks():
+                        self.on_block(block_type)
                 elif assembler.error is not None:
                     self._event_failure(assembler.error, request_id)
         except httpx2.TimeoutException as exc:
-            what = "the stream stalled" if assembler.events else "the stream sent nothing"
-            raise self._timeout(f"{what}: nothing arrived for {self.timeout:g} s") from exc
+            what = "the stream stalled" if assembler.events else "the stream stalled before its first event"
+            raise self._timeout(f"{what}: nothing arrived for {self.timeout:g} s", request_id) from exc
         except httpx2.TransportError as exc:
-            raise self._broken(f"the connection broke mid-stream: {_reason(exc)}") from exc
+            raise self._broken(f"the connection broke mid-stream: {_reason(exc)}", request_id) from exc
         if not assembler.stopped:
-            raise self._broken("the stream ended before message_stop")
+            raise self._broken("the stream ended before message_stop", request_id)
         message = assembler.message()
         return self._outcome(message, request_id)
 
-    def _malformed_event(self, assembler: MessageAssembler, name: str, raw: bytes) -> None:
+    def _malformed_event(
+        self, assembler: MessageAssembler, name: str, raw: bytes, request_id: str | None
+    ) -> None:
         if assembler.stopped:  # trailing noise after the message (e.g. "data: [DONE]")
             return
         excerpt = one_line(raw.decode("utf-8", "replace"), 120)
         raise RouterFailed(
             f"the router sent a malformed '{name}' event: {excerpt}",
             f"check --base-url ({self.base_url}): it should point at the Inworld Router",
+            request_id=request_id,
         )
 
     def _event_failure(self, error: dict[str, Any], request_id: str | None) -> None:
@@ -410,17 +411,17 @@ class _Exchange:
         deadline = sent + self.timeout
         parts = []
         late = f"the answer did not arrive within {self.timeout:g} s"
+        request_id = request_id_of(response.headers)
         try:
             for chunk in response.iter_bytes():
                 parts.append(chunk)
                 if time.monotonic() > deadline:
-                    raise self._timeout(late)
+                    raise self._timeout(late, request_id)
         except httpx2.TimeoutException as exc:
-            raise self._timeout(late) from exc
+            raise self._timeout(late, request_id) from exc
         except httpx2.TransportError as exc:
-            raise self._broken(
-                f"the connection broke before the answer was complete: {_reason(exc)}"
-            ) from exc
+            what = f"the connection broke before the answer was complete: {_reason(exc)}"
+            raise self._broken(what, request_id) from exc
         return b"".join(parts)
 
     def _not_a_message(
@@ -439,7 +440,14 @@ class _Exchange:
                 )
                 return failure
             what = f"an error: {error.type}: {error.message}" if error.type else f"an error: {error.message}"
-            return RouterFailed(f"the router answered {status} with {what}", hint, status=status)
+            return RouterFailed(
+                f"the router answered {status} with {what}",
+                hint,
+                status=status,
+                error_type=error.type,
+                detail=error.message,
+                request_id=request_id,
+            )
         parsed = parse_error_body(body, response.headers.get("content-type"))
         if parsed.html:
             what = "an HTML page" + (f" ({parsed.html_title})" if parsed.html_title else "")

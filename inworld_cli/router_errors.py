@@ -21,6 +21,16 @@ from inworld_cli.errors import (
     RouterFailure,
 )
 
+
+def _suffix(request_id: str | None, tries: int) -> str:
+    parts = []
+    if request_id:
+        parts.append(f"request id {request_id}")
+    if tries > 1:
+        parts.append(f"after {tries} tries")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The errors send_message raises: the usual CliError classes, carrying what history records.
 
@@ -35,7 +45,7 @@ class RequestFailed(CliError):
 
     def __init__(
         self,
-        message: str,
+        what: str,
         hint: str | None = None,
         *,
         status: int | None = None,
@@ -43,16 +53,22 @@ class RequestFailed(CliError):
         detail: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        super().__init__(message, hint)
+        super().__init__(what + _suffix(request_id, 1), hint)
+        self.what = what
         self.details: dict[str, Any] = {
             "status": status,
             "type": error_type,
-            "message": detail if detail is not None else message,
+            "message": detail if detail is not None else what,
             "request_id": request_id,
         }
         self.partial: dict[str, Any] | None = None
         self.ttft_ms: float | None = None
         self.total_ms: float | None = None
+
+    def note_tries(self, tries: int) -> None:
+        """Say how many requests were made, next to the request id: `(request id r-1, after 3 tries)`."""
+        self.message = self.what + _suffix(self.details["request_id"], tries)
+        self.args = (self.message,)
 
 
 class AuthFailed(RequestFailed, AuthError):
@@ -236,23 +252,7 @@ def _class_for(status: int) -> type[RequestFailed]:
     return RouterFailed
 
 
-def _suffix(request_id: str | None, tries: int) -> str:
-    parts = []
-    if request_id:
-        parts.append(f"request id {request_id}")
-    if tries > 1:
-        parts.append(f"after {tries} tries")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
-def status_error(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    base_url: str,
-    tries: int = 1,
-) -> RequestFailed:
+def status_error(status: int, headers: Mapping[str, str], body: bytes, *, base_url: str) -> RequestFailed:
     """The error for an HTTP error status: class by status, message from the body, one line."""
     content_type = headers.get("content-type")
     parsed = parse_error_body(body, content_type)
@@ -269,7 +269,7 @@ def status_error(
         what += (f" {parsed.type}" if parsed.type else "") + (f": {parsed.message}" if parsed.message else "")
     cls = _class_for(status)
     return cls(
-        what + _suffix(request_id, tries),
+        what,
         status_hint(status, base_url),
         status=status,
         error_type=parsed.type,
@@ -284,11 +284,11 @@ def event_error(
     """The error for an SSE `error` event, and whether it may be retried (when no text was shown yet)."""
     parsed = parse_json_error({"error": dict(error)}) or ErrorBody()
     status = ERROR_TYPE_STATUS.get(parsed.type or "", 500)
-    what = "the stream ended with an error" + (f": {parsed.type}" if parsed.type else "")
+    what = "the router sent an error" + (f": {parsed.type}" if parsed.type else "")
     what += f": {parsed.message}" if parsed.message else ""
     cls = _class_for(status) if parsed.type in ERROR_TYPE_STATUS else RouterFailed
     failure = cls(
-        what + _suffix(request_id, 1),
+        what,
         status_hint(status, base_url),
         status=200,
         error_type=parsed.type,

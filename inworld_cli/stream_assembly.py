@@ -124,7 +124,7 @@ class MessageAssembler:
     """Folds parsed stream events into one Messages response.
 
     `feed` returns the text a delta added (so the caller can print it at once) and otherwise None;
-    `new_block_type` names a non-text block that just started; `error` holds the payload of an SSE
+    `new_blocks` lists the non-text blocks started since `take_new_blocks()`; `error` holds the payload of an SSE
     `error` event; `stopped` says whether `message_stop` came. `message()` may be called at any time:
     after a failure it gives what arrived so far.
     """
@@ -133,7 +133,7 @@ class MessageAssembler:
         self.events = 0
         self.stopped = False
         self.error: dict[str, Any] | None = None
-        self.new_block_type: str | None = None
+        self.new_blocks: list[str] = []
         self._message: dict[str, Any] = {}
         self._blocks: dict[int, dict[str, Any]] = {}
         # Text pieces per (block index, field), joined once at the end: no quadratic string building.
@@ -171,7 +171,7 @@ class MessageAssembler:
             implied = _DELTA_BLOCK_TYPES.get(str(delta_type), "text")
             self._blocks[index] = {"type": implied}
             if implied != "text":
-                self.new_block_type = implied
+                self.new_blocks.append(implied)
         if delta_type == "text_delta":
             text = delta.get("text")
             if isinstance(text, str) and text:
@@ -214,7 +214,7 @@ class MessageAssembler:
         self._blocks[index] = block
         block_type = block.get("type")
         if block_type != "text":
-            self.new_block_type = str(block_type)
+            self.new_blocks.append(str(block_type))
             return None
         text = block.get("text")
         return text if isinstance(text, str) and text else None
@@ -256,9 +256,9 @@ class MessageAssembler:
             # An event named for the metadata and carrying it bare, e.g. `event: metadata`.
             self._metadata = merge_metadata(self._metadata, {k: v for k, v in data.items() if k != "type"})
 
-    @property
-    def metadata(self) -> dict[str, Any] | None:
-        return self._metadata
+    def take_new_blocks(self) -> list[str]:
+        taken, self.new_blocks = self.new_blocks, []
+        return taken
 
     def message(self) -> dict[str, Any]:
         """The message assembled from the events so far (a fresh dict each time)."""

@@ -414,10 +414,7 @@ def test_an_error_event_before_any_text_is_retried_but_not_after(router: RouterS
     seen = Seen()
     error = fail(settings_for(paths, router.url, retries=2), seen)
     assert isinstance(error, RouterFailed)
-    assert (
-        error.message
-        == "the stream ended with an error: overloaded_error: Overloaded (request id req-test-123)"
-    )
+    assert error.message == "the router sent an error: overloaded_error: Overloaded (request id req-test-123)"
     assert seen.notices == []
     assert error.partial is not None
     assert error.partial["content"][0]["text"] == seen.text != ""
@@ -451,7 +448,7 @@ def test_a_stream_without_message_stop_fails_with_the_partial_answer(
     seen = Seen()
     error = fail(settings_for(paths, router.url), seen)
     assert isinstance(error, RouterFailed)
-    assert error.message == "the stream ended before message_stop"
+    assert error.message == "the stream ended before message_stop (request id req-test-123)"
     assert seen.text == "Almost done"
     assert error.partial is not None
     assert error.partial["content"][0]["text"] == "Almost done"
@@ -464,7 +461,7 @@ def test_a_stalled_stream_is_a_timeout_with_the_partial_answer(router: RouterSer
     error = fail(settings_for(paths, router.url, timeout=0.3), seen)
     assert isinstance(error, NetworkFailed)
     assert error.status == ExitStatus.NETWORK
-    assert error.message == "the stream stalled: nothing arrived for 0.3 s"
+    assert error.message == "the stream stalled: nothing arrived for 0.3 s (request id req-test-123)"
     assert error.hint == "raise --timeout (now 0.3 s)"
     assert error.partial is not None
     assert seen.text
@@ -482,13 +479,39 @@ def test_no_answer_within_the_timeout_is_a_network_failure(
     assert len(router.messages_requests) == 1
 
 
+def test_the_final_error_says_how_many_tries_were_made(router: RouterServer, paths: Paths) -> None:
+    router.enqueue(error_reply(503, "busy"), Reply(kind="json", body=message(), delay=5))
+    error = fail(settings_for(paths, router.url, timeout=0.3, retries=2), Seen())
+    assert isinstance(error, NetworkFailed)
+    assert error.message == "no answer from the router within 0.3 s (after 2 tries)"
+
+
+def test_an_error_in_a_200_is_an_error_not_an_empty_answer(router: RouterServer, paths: Paths) -> None:
+    router.enqueue(
+        json_reply({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    )
+    seen = Seen()
+    error = fail(settings_for(paths, router.url, retries=0), seen)
+    assert isinstance(error, RouterFailed)
+    assert error.message == "the router sent an error: overloaded_error: Overloaded (request id req-test-123)"
+    router.enqueue(json_reply({"code": 13, "message": "internal"}))
+    error = fail(settings_for(paths, router.url, retries=0), seen, stream=False)
+    assert isinstance(error, RouterFailed)
+    assert (
+        error.message == "the router answered 200 with an error: INTERNAL: internal (request id req-test-123)"
+    )
+    assert seen.texts == []
+
+
 def test_a_malformed_event_is_a_router_failure(router: RouterServer, paths: Paths) -> None:
     router.enqueue(
         Reply(kind="raw", body=b"event: message_start\ndata: {oops\n\n", content_type="text/event-stream")
     )
     error = fail(settings_for(paths, router.url), Seen())
     assert isinstance(error, RouterFailed)
-    assert error.message == "the router sent a malformed 'message_start' event: {oops"
+    assert (
+        error.message == "the router sent a malformed 'message_start' event: {oops (request id req-test-123)"
+    )
 
 
 def test_connection_refused_is_a_network_failure_after_retries(paths: Paths) -> None:

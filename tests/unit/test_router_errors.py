@@ -117,11 +117,13 @@ def test_the_classes_are_the_ones_cli_main_knows() -> None:
 
 def test_message_names_status_type_text_request_id_and_tries() -> None:
     raw = body({"type": "error", "error": {"type": "rate_limit_error", "message": "Too many requests"}})
-    error = status_error(429, {"request-id": "req-123"}, raw, base_url=BASE, tries=3)
-    assert (
-        error.message
-        == "the router answered 429 rate_limit_error: Too many requests (request id req-123, after 3 tries)"
+    error = status_error(429, {"request-id": "req-123"}, raw, base_url=BASE)
+    assert error.message == "the router answered 429 rate_limit_error: Too many requests (request id req-123)"
+    error.note_tries(3)
+    assert error.message == (
+        "the router answered 429 rate_limit_error: Too many requests (request id req-123, after 3 tries)"
     )
+    assert str(error) == error.message
     assert error.hint == "wait and retry, or raise --retries"
     assert error.details == {
         "status": 429,
@@ -188,7 +190,7 @@ def test_error_events(error_type: str, cls: type, retryable: bool) -> None:
     )
     assert type(error) is cls
     assert may_retry is retryable
-    assert error.message == f"the stream ended with an error: {error_type}: Said so (request id r-9)"
+    assert error.message == f"the router sent an error: {error_type}: Said so (request id r-9)"
     assert error.details["type"] == error_type
 
 

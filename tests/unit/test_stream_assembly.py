@@ -160,9 +160,7 @@ def test_thinking_and_tool_use_blocks_are_assembled_and_announced() -> None:
         text = assembler.feed(name, data)
         if text:
             texts.append(text)
-        if assembler.new_block_type:
-            announced.append(assembler.new_block_type)
-            assembler.new_block_type = None
+        announced.extend(assembler.take_new_blocks())
     message = assembler.message()
     assert texts == ["Weather?"]
     assert announced == ["thinking", "tool_use"]
