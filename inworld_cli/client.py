@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from inworld_cli.errors import LOGIN_HINT
 from inworld_cli.router_errors import (
@@ -126,12 +127,22 @@ def env_header_names(custom_headers: str | None) -> list[str]:
     return [line[: line.find(":")].strip() for line in custom_headers.split("\n") if ":" in line]
 
 
+def base_url_of(settings: Settings) -> str:
+    """The base URL without any `user:password@`: httpx would send those as `Authorization: Basic`,
+    replacing our Bearer key (and error messages would print them)."""
+    url = settings.base_url.value
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def build_client(settings: Settings, key: str) -> anthropic.Anthropic:
     """An SDK client that sends `Authorization: Bearer <key>` to settings.base_url and nothing else.
 
     - auth_token= is an explicit credential, so the SDK reads no ANTHROPIC_API_KEY/AUTH_TOKEN, no
       ANTHROPIC_PROFILE and no login profile under ~/.config/anthropic (nor their base URLs or headers);
-      base_url= is explicit, so ANTHROPIC_BASE_URL is ignored.
+      base_url= is explicit (and without user:password), so ANTHROPIC_BASE_URL is ignored.
     - ANTHROPIC_CUSTOM_HEADERS is merged by the SDK under our default_headers: each header it names is
       given as Omit (removed), and Authorization, X-Api-Key (Omit) and anthropic-version are set by us,
       so they win. os.environ is not touched: unsetting variables while threads run is unsafe, and the
@@ -150,7 +161,7 @@ def build_client(settings: Settings, key: str) -> anthropic.Anthropic:
     )
     return anthropic.Anthropic(
         auth_token=key,
-        base_url=settings.base_url.value,
+        base_url=base_url_of(settings),
         max_retries=0,
         timeout=httpx2.Timeout(settings.timeout.value, connect=CONNECT_TIMEOUT),
         default_headers=headers,
@@ -227,7 +238,7 @@ class _Exchange:
         self.on_text = on_text
         self.on_notice = on_notice
         self.on_block = on_block
-        self.base_url = settings.base_url.value
+        self.base_url = base_url_of(settings)
         self.timeout = settings.timeout.value
         self.retries = max(0, settings.retries.value)
         self.started = time.monotonic()  # the first request goes out right after
@@ -278,7 +289,8 @@ class _Exchange:
                 cast_to=httpx2.Response,
                 content=self.content,
                 stream=True,
-                options={"follow_redirects": False},
+                # The timeout again per request, or the SDK sends `x-stainless-timeout: NOT_GIVEN`.
+                options={"follow_redirects": False, "timeout": self.client.timeout},
             )
         except anthropic.APIStatusError as exc:
             raise self._status_failure(exc.response) from exc

@@ -269,6 +269,17 @@ def test_only_our_bearer_key_reaches_only_our_url_in_a_hostile_environment(
     assert not any(name.startswith("traceparent") for name in names)
 
 
+def test_credentials_in_the_base_url_never_replace_our_key(router: RouterServer, paths: Paths) -> None:
+    send(settings_for(paths, router.url.replace("http://", "http://user:secret@")), Seen())
+    assert [value for name, value in router.requests[0].header_lines if name == "authorization"] == [
+        f"Bearer {TEST_KEY}"
+    ]
+    port = closed_port()
+    error = fail(settings_for(paths, f"http://user:secret@127.0.0.1:{port}", retries=0), Seen())
+    assert "secret" not in error.message
+    assert "secret" not in (error.hint or "")
+
+
 def test_the_anthropic_version_setting_is_sent(router: RouterServer, paths: Paths) -> None:
     settings = settings_for(paths, router.url, env={"INWORLD_ANTHROPIC_VERSION": "2023-06-01"})
     send(settings, Seen())
