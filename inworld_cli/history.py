@@ -121,6 +121,10 @@ class Record:
         return trace_of_response(self.response).generation_id
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def _common_prefix_length(a: str, b: str) -> int:
     length = 0
     for x, y in zip(a, b, strict=False):
@@ -150,6 +154,21 @@ class HistoryStore:
                 os.fchmod(fd, SECRET_FILE_MODE)
         finally:
             os.close(fd)
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL once. The switch needs an exclusive lock and SQLite reports a busy database
+        at once instead of waiting (measured: some of thirty processes creating the store together failed),
+        so wait here, until another process has switched it or we can."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + secrets.randbelow(40) / 1000)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -192,7 +211,7 @@ class HistoryStore:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
+                self._use_wal(conn)
                 self._migrate(conn)
                 self._ready = True
             yield conn
@@ -204,7 +223,7 @@ class HistoryStore:
 
     def _translate(self, exc: sqlite3.Error, action: str) -> HistoryError:
         text = str(exc)
-        if "locked" in text or "busy" in text:
+        if _is_busy(exc):
             hint = f"another inworld-router held it for more than {BUSY_TIMEOUT_S:.0f} s; try again"
         elif isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
             hint = f"check the permissions of {self.path} and {self.path.parent}"
