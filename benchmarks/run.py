@@ -182,8 +182,10 @@ def progress(text: str) -> None:
 
 
 def isolated_env(root: Path, base_url: str) -> dict[str, str]:
-    """No INWORLD_/ANTHROPIC_/XDG_ from the caller; a home of its own; the router's URL."""
-    drop = ("INWORLD_", "ANTHROPIC_", "XDG_", "_INWORLD_ROUTER_", "_TYPER_", "COMP_", "LLM_")
+    """No INWORLD_/ANTHROPIC_/XDG_ from the caller; a home of its own; the router's URL. No PYTHON* either:
+    PYTHONDONTWRITEBYTECODE would recompile the project's modules on every run, PYTHONUNBUFFERED would make
+    every write a system call, and a user's shell sets neither."""
+    drop = ("INWORLD_", "ANTHROPIC_", "XDG_", "_INWORLD_ROUTER_", "_TYPER_", "COMP_", "LLM_", "PYTHON")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k != "NO_COLOR"}
     for name in ("home", "config", "state", "cache", "data"):
         (root / name).mkdir(parents=True, exist_ok=True)

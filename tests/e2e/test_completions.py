@@ -118,9 +118,15 @@ def offline_home(home: Home, router: RouterServer) -> Home:
 
 
 def test_bash_completes_commands(offline_home: Home, router: RouterServer) -> None:
-    replies = bash_complete(offline_home, "a")
-    assert "auth" in replies
-    assert all(reply.startswith("a") for reply in replies)
+    assert sorted(bash_complete(offline_home, "a")) == ["ask", "auth"]
+    assert {"ask", "auth", "inspect", "history", "models", "routers"} <= set(bash_complete(offline_home, ""))
+    assert router.requests == []
+
+
+def test_bash_completing_a_model_stays_offline(offline_home: Home, router: RouterServer) -> None:
+    """-m completes from caches and history only: with nothing cached, nothing is fetched to fill them."""
+    bash_complete(offline_home, "ask", "-m", "")
+    bash_complete(offline_home, "ask", "--model", "anthropic/")
     assert router.requests == []
 
 
