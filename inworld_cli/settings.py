@@ -331,6 +331,12 @@ def normalize_base_url(url: str, origin: str) -> str:
         raise UsageError(
             f"bad base URL from {origin}: {url!r}", hint="use a URL such as https://api.inworld.ai"
         )
+    if "@" in url.split("/")[2]:
+        # user:password@ would make the HTTP client send Basic credentials in place of our key.
+        raise UsageError(
+            f"bad base URL from {origin}: credentials in a URL are not allowed",
+            hint="give the host alone; the key goes in: inworld-router auth login",
+        )
     return url
 
 

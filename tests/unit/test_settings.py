@@ -179,7 +179,9 @@ def test_bad_config_names_file_line_and_key(paths: Paths, text: str, fragment: s
     assert fragment in info.value.message
 
 
-@pytest.mark.parametrize("url", ["ftp://x", "api.inworld.ai", "http://", "http://a b"])
+@pytest.mark.parametrize(
+    "url", ["ftp://x", "api.inworld.ai", "http://", "http://a b", "https://user:secret@api.inworld.ai/v1"]
+)
 def test_bad_base_url(url: str) -> None:
     with pytest.raises(UsageError):
         normalize_base_url(url, "--base-url")
