@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,69 +48,51 @@ def _sort_criteria() -> list[str]:
     return list(SORT_CRITERIA)
 
 
-_ROUTING = "Routing"
+def _routing(flag: str, metavar: str, text: str, **extra: Any) -> Any:
+    """A routing flag of `ask`: in the help's Routing panel, naming the config key that sets its default."""
+    key = flag.removeprefix("--").replace("-", "_")
+    return typer.Option(
+        flag,
+        metavar=metavar,
+        help=f"{text} \\[config: {key}].",
+        show_default=False,
+        rich_help_panel="Routing",
+        **extra,
+    )
+
+
 FallbackOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--fallback",
-        metavar="MODEL",
-        help="A model to fail over to, tried in order after -m (repeatable) \\[config: fallback].",
-        show_default=False,
-        rich_help_panel=_ROUTING,
-    ),
+    _routing("--fallback", "MODEL", "A model to fail over to, tried in order after -m (repeatable)"),
 ]
 SortOption = Annotated[
     list[str] | None,
-    typer.Option(
+    _routing(
         "--sort",
-        metavar="CRITERION",
-        help="Rank candidate models by price, latency, throughput, intelligence, math or coding "
-        "(repeatable, in priority order) \\[config: sort].",
-        show_default=False,
+        "CRITERION",
+        "Rank candidate models by price, latency, throughput, intelligence, math or coding "
+        "(repeatable, in priority order)",
         autocompletion=_sort_criteria,
-        rich_help_panel=_ROUTING,
     ),
 ]
 IgnoreOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--ignore",
-        metavar="PROVIDER_OR_MODEL",
-        help="A provider (groq) or model never to use (repeatable) \\[config: ignore].",
-        show_default=False,
-        rich_help_panel=_ROUTING,
-    ),
+    _routing("--ignore", "PROVIDER_OR_MODEL", "A provider (groq) or model never to use (repeatable)"),
 ]
 TtftTimeoutOption = Annotated[
     str | None,
-    typer.Option(
+    _routing(
         "--ttft-timeout",
-        metavar="DURATION",
-        help="Fail over when a model's first token takes longer: 800ms, 1.5s (at least 300ms) "
-        "\\[config: ttft_timeout].",
-        show_default=False,
-        rich_help_panel=_ROUTING,
+        "DURATION",
+        "Fail over when a model's first token takes longer: 800ms, 1.5s (at least 300ms)",
     ),
 ]
 RouteMetaOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--route-meta",
-        metavar="KEY=VALUE",
-        help="A value for a saved router's conditions (repeatable) \\[config: route_meta].",
-        show_default=False,
-        rich_help_panel=_ROUTING,
-    ),
+    _routing("--route-meta", "KEY=VALUE", "A value for a saved router's conditions (repeatable)"),
 ]
 UserOption = Annotated[
-    str | None,
-    typer.Option(
-        "--user",
-        metavar="ID",
-        help="An end-user id: the router keeps each user on the same variant \\[config: user].",
-        show_default=False,
-        rich_help_panel=_ROUTING,
-    ),
+    str | None, _routing("--user", "ID", "An end-user id: the router keeps each user on the same variant")
 ]
 DryRunOption = Annotated[
     bool,
