@@ -115,6 +115,13 @@ def describe_age(seconds: float) -> str:
 # -- HTTP -------------------------------------------------------------------------------------------------
 
 
+def require_key(settings: Settings) -> str:
+    key = settings.api_key.value
+    if not key:
+        raise AuthError(f"no API key for profile '{settings.profile.value}'", hint=LOGIN_HINT)
+    return key
+
+
 def get_json(
     settings: Settings,
     path: str,
@@ -124,9 +131,7 @@ def get_json(
 ) -> Any:
     """GET {base}{path} with the key as Basic auth; the parsed JSON, or a CliError with the exit status
     (`not_found`, when given, for a 404)."""
-    key = settings.api_key.value
-    if not key:
-        raise AuthError(f"no API key for profile '{settings.profile.value}'", hint=LOGIN_HINT)
+    key = require_key(settings)
     import httpx2
 
     base = settings.base_url.value
@@ -236,12 +241,9 @@ class Fetched:
 
 class Catalog:
     def __init__(self, settings: Settings, now: Callable[[], float] = time.time) -> None:
-        key = settings.api_key.value
-        if not key:
-            raise AuthError(f"no API key for profile '{settings.profile.value}'", hint=LOGIN_HINT)
         self.settings = settings
         self.now = now
-        self.cache = Cache(settings.paths.cache_dir, settings.base_url.value, key)
+        self.cache = Cache(settings.paths.cache_dir, settings.base_url.value, require_key(settings))
         self.warnings: list[str] = []  # cache write failures: the command still has its data
 
     def _cached(self, kind: str, refresh: bool, fetch: Callable[[], Any]) -> Fetched:
