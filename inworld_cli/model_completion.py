@@ -35,12 +35,17 @@ def _cached(settings: Settings, kind: str) -> list[Any]:
     return entry.data if entry is not None and isinstance(entry.data, list) else []
 
 
-def _routers(settings: Settings) -> Iterable[Candidate]:
+def _router_ids(settings: Settings) -> Iterable[Candidate]:
     for item in _cached(settings, "routers"):
         rid = router_id(item)
         if rid:
             name = item.get("displayName") or item.get("display_name")
-            yield f"inworld/{rid}", f"saved router{': ' + name if isinstance(name, str) and name else ''}"
+            yield rid, f"saved router{': ' + name if isinstance(name, str) and name else ''}"
+
+
+def _routers(settings: Settings) -> Iterable[Candidate]:
+    for rid, description in _router_ids(settings):
+        yield f"inworld/{rid}", description
 
 
 def _catalogue(settings: Settings) -> Iterable[Candidate]:
@@ -62,14 +67,13 @@ def model_candidates(settings: Settings | None, incomplete: str = "") -> list[Ca
     """Every source on its own: one that fails (a damaged cache, a locked history) leaves the others."""
     found: dict[str, str] = {"auto": "the router picks"}
     sources: list[Callable[[Settings], Iterable[Candidate]]] = [_routers, _history, _catalogue]
-    for source in sources:
-        if settings is None:
-            break
-        try:
-            for value, description in source(settings):
-                found.setdefault(value, description)
-        except Exception:  # noqa: S112 - completion must offer less rather than fail
-            continue
+    if settings is not None:
+        for source in sources:
+            try:
+                for value, description in source(settings):
+                    found.setdefault(value, description)
+            except Exception:  # noqa: S112 - completion must offer less rather than fail
+                continue
     return [(value, text) for value, text in found.items() if value.startswith(incomplete)]
 
 
@@ -88,11 +92,6 @@ def complete_model(ctx: typer.Context, incomplete: str) -> list[Candidate]:
 def complete_router_id(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Typer's `autocompletion=` for `routers show ID`: the cached router ids."""
     try:
-        settings = _settings(ctx)
-        return [
-            (value.removeprefix("inworld/"), text)
-            for value, text in _routers(settings)
-            if value.removeprefix("inworld/").startswith(incomplete)
-        ]
+        return [(rid, text) for rid, text in _router_ids(_settings(ctx)) if rid.startswith(incomplete)]
     except Exception:
         return []
