@@ -122,6 +122,7 @@ class JsonAnswer:
 
 # An opening code fence: three or more backticks (whose info string has none) or tildes.
 _FENCE = re.compile(r"^\s*(?:(`{3,})[^`]*|(~{3,}).*)$")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])(?:\s|$)")
 
 
 class BlockSplitter:
@@ -129,7 +130,8 @@ class BlockSplitter:
 
     A block ends at a blank line or a closing code fence, outside a fence; it is released when the next
     non-blank line shows it does not continue (an indented line still belongs to it, e.g. a list item's
-    second paragraph or a nested list). Everything not yet released is `pending()`.
+    second paragraph or a nested list, and so does the next item of a list: a list is rendered whole, so
+    its numbering holds). Everything not yet released is `pending()`.
     """
 
     def __init__(self) -> None:
@@ -164,7 +166,7 @@ class BlockSplitter:
                 self._ended = True
                 self._lines.append(line)
             return None
-        released = self._release() if self._ended and not line[:1].isspace() else None
+        released = self._release() if self._ended and not self._continues(line) else None
         self._ended = False
         opening = _FENCE.match(line)
         if opening:
@@ -172,6 +174,12 @@ class BlockSplitter:
             self._fence_at = len(self._lines)
         self._lines.append(line)
         return released
+
+    def _continues(self, line: str) -> bool:
+        """After a blank line: an indented line, or the next item of a list, still belongs to the block."""
+        if line[:1].isspace():
+            return True
+        return bool(_LIST_ITEM.match(line)) and bool(_LIST_ITEM.match(self._lines[0]))
 
     def _release(self) -> str:
         block = "\n".join(self._lines).rstrip()
@@ -259,12 +267,33 @@ class MarkdownAnswer:
             self._print_block(block)
 
     def _print_block(self, block: str) -> None:
-        from rich.console import Group, NewLine
-        from rich.markdown import Markdown
-
-        markdown = Markdown(block)
-        self._console.print(Group(NewLine(), markdown) if self._blocks else markdown)
+        self._console.print(_Block(block, separate=self._blocks > 0))
         self._blocks += 1
+
+
+class _Block:
+    """One block rendered as markdown, with exactly one blank line before it when it follows another (rich
+    puts blank lines around some elements and not others; alone, a list or a table starts with one)."""
+
+    def __init__(self, text: str, *, separate: bool) -> None:
+        self._text = text
+        self._separate = separate
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
+        from rich.markdown import Markdown
+        from rich.segment import Segment
+
+        segments = list(console.render(Markdown(self._text), options))
+        start, end = 0, len(segments)
+        while start < end and segments[start].text in ("", "\n"):
+            start += 1
+        while end > start and segments[end - 1].text in ("", "\n"):
+            end -= 1
+        if self._separate:
+            yield Segment.line()
+        yield from segments[start:end]
+        if end > start and not segments[end - 1].text.endswith("\n"):
+            yield Segment.line()
 
 
 class _Tail:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
+from rich.markdown import Markdown
 
 from inworld_cli.answer_output import BlockSplitter, MarkdownAnswer, RawAnswer, Spinner, json_text
 from inworld_cli.console import Output
@@ -55,8 +56,13 @@ def test_an_unclosed_fence_runs_to_the_end() -> None:
 
 
 def test_indented_lines_continue_the_block() -> None:
-    text = "1. step\n\n    more of step one\n\n   ```sh\n   make\n   ```\n\n2. next"
-    assert split(text) == ["1. step\n\n    more of step one\n\n   ```sh\n   make\n   ```", "2. next"]
+    text = "Steps:\n\n    more of it\n\n   ```sh\n   make\n   ```\n\nnext"
+    assert split(text) == ["Steps:\n\n    more of it\n\n   ```sh\n   make\n   ```", "next"]
+
+
+def test_a_list_stays_one_block_across_blank_lines() -> None:
+    text = "1. one\n\n1. two\n\n   detail\n\n1. three\n\nAfter.\n\n- x\n\n* y"
+    assert split(text) == ["1. one\n\n1. two\n\n   detail\n\n1. three", "After.", "- x\n\n* y"]
 
 
 markdownish = st.lists(
@@ -147,21 +153,40 @@ def screen_after(data: str, columns: int = 60, lines: int = 10) -> tuple[list[st
     return [*rows, *(row.rstrip() for row in screen.display)], screen
 
 
+def console_on(buffer: io.StringIO) -> Console:
+    return Console(file=buffer, force_terminal=True, width=60, height=10, color_system=None)
+
+
 def markdown_run(deltas: list[str]) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, width=60, height=10, color_system=None)
-    writer = MarkdownAnswer(console)
+    writer = MarkdownAnswer(console_on(buffer))
     for delta in deltas:
         writer.text(delta)
     writer.finish({})
     return buffer.getvalue()
 
 
-def test_markdown_answer_renders_blocks_once_each() -> None:
-    text = "# Title\n\nSome **bold** words.\n\n" + "".join(f"Paragraph {n}.\n\n" for n in range(30)) + "End."
-    rows, _ = screen_after(markdown_run([text[i : i + 4] for i in range(0, len(text), 4)]))
-    shown = [row.strip() for row in rows if row.strip()]
-    assert shown == ["Title", "Some bold words.", *(f"Paragraph {n}." for n in range(30)), "End."]
+DOCUMENT = (
+    "# Title\n\nIntro with **bold** and `code`.\n\n- a\n- b\n\n> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+    "---\n\n```python\nx = 1\n\ny = 2\n```\nright after the fence\n\n1. one\n\n1. two\n\n"
+    "    indented code\n\n* x\n\n  continued\n\n* y\n\n"
+    + "".join(f"Paragraph {n}.\n\n" for n in range(12))
+    + "End."
+)
+
+
+def test_markdown_streamed_in_blocks_looks_as_if_rendered_whole() -> None:
+    whole = io.StringIO()
+    console_on(whole).print(Markdown(DOCUMENT))
+    expected, _ = screen_after(whole.getvalue())
+    while not expected[0]:
+        expected.pop(0)  # rich starts a document with a blank line when it opens with some elements
+    for step in (3, 17, len(DOCUMENT)):
+        streamed, screen = screen_after(
+            markdown_run([DOCUMENT[i : i + step] for i in range(0, len(DOCUMENT), step)])
+        )
+        assert streamed == expected
+        assert not screen.cursor.hidden
 
 
 def test_markdown_answer_neutralises_escape_sequences() -> None:
