@@ -2,9 +2,10 @@
 
 Both endpoints take the key as `Authorization: Basic <key>` (as Inworld documents them; the key is the
 Portal's Base64 credential, used as is). Requests go only to our base URL, through the SDK's HTTP library
-(`httpx2`, imported inside the function that sends) with `trust_env=False`: otherwise HTTP(S)_PROXY,
-ALL_PROXY or a ~/.netrc entry from the environment could send the key through a proxy or swap the
-Authorization header; ANTHROPIC_* variables play no part here at all.
+(`httpx2`, imported inside the function that sends) with `trust_env=False`: otherwise HTTP(S)_PROXY or
+ALL_PROXY from the environment would send the key through a proxy, and SSL_CERT_FILE/SSL_CERT_DIR could
+swap the certificates that vouch for the router (the system's trust store is used). ANTHROPIC_* variables
+play no part here at all.
 
 Answers are cached per base URL and key (saved routers belong to an account: two profiles on one URL must
 not see each other's) in the platformdirs cache dir, 0600 under 0700, written atomically. A fresh cache is

@@ -81,9 +81,6 @@ def test_models_lists_the_catalogue_with_basic_auth_and_no_anthropic_leak(
     catalog_home: Home, router: RouterServer
 ) -> None:
     decoy = RouterServer()  # where ANTHROPIC_BASE_URL and the proxies point: must see nothing
-    netrc = Path(catalog_home.env["HOME"]) / ".netrc"
-    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-secret\n")
-    netrc.chmod(0o600)
     hostile = {
         "ANTHROPIC_API_KEY": "sk-ant-api-LEAK",
         "ANTHROPIC_AUTH_TOKEN": "sk-ant-token-LEAK",
@@ -105,7 +102,6 @@ def test_models_lists_the_catalogue_with_basic_auth_and_no_anthropic_leak(
     assert request.headers["authorization"] == f"Basic {TEST_KEY}"
     assert "x-api-key" not in request.headers
     assert "LEAK" not in json.dumps(request.headers)
-    assert "netrc" not in json.dumps(request.headers)
 
 
 def test_models_provider_filter_and_json(catalog_home: Home) -> None:
