@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import platform
 import signal
 import subprocess
+import sys
+import time
 from typing import Any
 
 import pytest
@@ -259,6 +262,33 @@ def test_non_text_blocks_stay_out_of_stdout(routed_home: Home, router: RouterSer
     router.enqueue(sse_reply(sse_events("visible", extra_blocks=[thinking])))
     result = routed_home.run("ask", "hi")
     assert (result.returncode, result.stdout, result.stderr) == (0, "visible\n", "")
+
+
+def blocked_reading_stdin(pid: int) -> bool:
+    """The process's main thread sits in read(0, ...) (x86-64 Linux: syscall 0 with fd 0)."""
+    with open(f"/proc/{pid}/syscall") as status:
+        return status.read().startswith("0 0x0 ")
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64" or sys.platform != "linux", reason="reads /proc syscall")
+def test_ctrl_c_while_reading_stdin_exits_130_at_once(routed_home: Home, router: RouterServer) -> None:
+    proc = subprocess.Popen(
+        [cli_path(), "ask", "question"],
+        stdin=subprocess.PIPE,  # a producer that never finishes
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=routed_home.env,
+    )
+    try:
+        while not blocked_reading_stdin(proc.pid):
+            assert proc.poll() is None
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)  # the SDK is still loading in the background by now
+        stdout, stderr = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert (proc.returncode, stdout, stderr) == (130, b"", b"")
+    assert router.messages_requests == []
 
 
 def long_stream(router: RouterServer, deltas: int, **kwargs: Any) -> str:
