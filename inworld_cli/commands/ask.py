@@ -181,7 +181,7 @@ class _Exchange:
             self.writer.abort()
             record = self._failure_record(body, exc)
             self._save(record)
-            if self.options.routing and record.response is not None and _is_failure(exc):
+            if self.options.routing and record.response is not None and isinstance(exc, CliError):
                 self._timeline(record)
             raise
         record = self._record(
@@ -299,10 +299,6 @@ class _Exchange:
         print_timeline(
             record, streams.console(stderr=True), plain=not streams.stderr_is_terminal, content=False
         )
-
-
-def _is_failure(exc: BaseException) -> bool:
-    return isinstance(exc, CliError)
 
 
 def _failure_of(exc: BaseException) -> tuple[int, str, str]:

@@ -68,10 +68,12 @@ def run_on_terminal(
     *args: str,
     own_stderr: bool = False,
     interrupt_after: bytes | None = None,
+    type_after: tuple[bytes, bytes] | None = None,
     env: dict[str, str] | None = None,
 ) -> Run:
     """Run `inworld-router` with stdin, stdout and stderr on a pty (stderr on a second pty when
-    `own_stderr`); collect everything until it exits. `interrupt_after`: Ctrl-C once stdout showed it."""
+    `own_stderr`); collect everything until it exits. `interrupt_after`: Ctrl-C once stdout showed it;
+    `type_after`: (what to wait for, what to type then)."""
     out_controller, out_terminal = open_terminal()
     err_controller, err_terminal = open_terminal() if own_stderr else (None, out_terminal)
     proc = subprocess.Popen(
@@ -104,6 +106,9 @@ def run_on_terminal(
             if interrupt_after and fd == out_controller and interrupt_after in received[fd]:
                 os.killpg(proc.pid, signal.SIGINT)
                 interrupt_after = None
+            if type_after and type_after[0] in received[fd]:
+                os.write(out_controller, type_after[1])
+                type_after = None
     status = proc.wait(timeout=30)
     for fd in received:
         os.close(fd)
@@ -114,6 +119,22 @@ def run_on_terminal(
 def stream_of(text: str, piece: int = 5, **kwargs: Any) -> Any:
     chunks = [text[i : i + piece] for i in range(0, len(text), piece)]
     return sse_reply(sse_events(chunks=chunks), **kwargs)
+
+
+def test_without_a_prompt_a_terminal_gets_a_usage_error_not_a_wait(
+    routed_home: Home, router: RouterServer
+) -> None:
+    run = run_on_terminal(routed_home, "ask")
+    assert run.status == 2
+    assert run.out.lines[0] == "error: no prompt"
+    assert router.messages_requests == []
+
+
+def test_dash_on_a_terminal_reads_what_is_typed_until_ctrl_d(routed_home: Home, router: RouterServer) -> None:
+    run = run_on_terminal(routed_home, "ask", "-", type_after=(b"Ctrl-D", b"typed prompt\n\x04"))
+    assert run.status == 0
+    assert run.out.lines[0] == "Reading the prompt from the terminal; end it with Ctrl-D."
+    assert router.messages_requests[0].json["messages"][0]["content"] == "typed prompt"
 
 
 def test_an_answer_three_screens_long_scrolls_back_without_duplicates_or_gaps(
