@@ -270,8 +270,8 @@ class MarkdownAnswer:
         if not ready or room <= 0:
             return pending
         if len(ready) > room:
-            ready = ready[-room:].partition("\n")[2]
-        return f"{ready}\n\n{pending}"
+            ready = ready[-room:].partition("\n")[2]  # cut at a line start
+        return f"{ready}\n\n{pending}" if ready else pending
 
     def _end(self) -> None:
         if self._live is not None:

@@ -189,6 +189,20 @@ def test_markdown_streamed_in_blocks_looks_as_if_rendered_whole() -> None:
         assert not screen.cursor.hidden
 
 
+def test_blocks_waiting_for_their_batch_are_shown_in_the_live_view() -> None:
+    buffer = io.StringIO()
+    writer = MarkdownAnswer(console_on(buffer))
+    writer.REFRESH_PER_SECOND = 0.001  # one batch per 1000 s: nothing after the first is printed early
+    writer.text("first\n\nsecond\n\n")
+    writer.text("third\n\nfourth")
+    assert "first" in buffer.getvalue()
+    assert writer.tail_text(budget=1000) == "second\n\nthird\n\nfourth"
+    assert writer.tail_text(budget=15) == "third\n\nfourth"
+    writer.finish({})
+    rows, _ = screen_after(buffer.getvalue())
+    assert [row for row in rows if row] == ["first", "second", "third", "fourth"]
+
+
 def test_markdown_answer_neutralises_escape_sequences() -> None:
     rows, screen = screen_after(markdown_run(["keep\n\nx\x1b]0;pwned\x07 y\x1b[2J\x1b[H\rz"]))
     assert screen.title == ""
