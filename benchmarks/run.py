@@ -42,6 +42,9 @@ PEER_DIR = HERE / ".venv-peer"
 PEER_PACKAGES = ["llm==0.36", "llm-anthropic==0.30"]
 PEER_MODEL = "claude-3.5-haiku"
 KEY = "iw-bench-0123456789abcdef"
+QUICK_NOTE = (
+    "--quick: one run of each case and a short stream, to check the harness; its verdicts mean nothing."
+)
 COMPLETE_AUTH = {
     "_INWORLD_ROUTER_COMPLETE": "complete_bash",
     "COMP_WORDS": "inworld-router auth ",
@@ -285,7 +288,7 @@ def plan(env: dict[str, str], args: argparse.Namespace, llm: Path | None) -> Pla
     long_prompt = f"Write a long answer. deltas={args.deltas}"
     hello = text_is(b"Hello!\n")
     long = long_answer(args.deltas)
-    notes: list[str] = []
+    notes = [QUICK_NOTE] if args.quick else []
     cases = [
         Case("python -c pass", [py, "-c", "pass"], env, lambda out: True),
         Case("Typer floor --help", [py, str(HERE / "typer_floor.py"), "--help"], env, contains(b"Usage")),
