@@ -257,6 +257,21 @@ def test_a_cut_stream_keeps_the_text_ends_the_line_and_exits_5(
     assert record["response"]["content"][0]["text"] == "First part, second part"
 
 
+def test_routing_flag_shows_the_routing_of_a_failed_stream_before_the_error(
+    routed_home: Home, router: RouterServer
+) -> None:
+    events = sse_events(chunks=["Partial"], metadata=FAILOVER_METADATA, metadata_in="start")
+    router.enqueue(sse_reply(events, cut_after=4))
+    result = routed_home.run("ask", "-r", "hi")
+    assert (result.returncode, result.stdout) == (5, "Partial\n")
+    lines = result.stderr.splitlines()
+    assert (
+        "chain: openai/gpt-5 ✗ → google-ai-studio/gemini-2.5-flash ✗ → anthropic/claude-opus-4-6 ✓" in lines
+    )
+    assert lines[-2].startswith("error: ")
+    assert lines[-1].startswith("hint: ")
+
+
 def test_non_text_blocks_stay_out_of_stdout(routed_home: Home, router: RouterServer) -> None:
     thinking = {"type": "thinking", "thinking": "secret musings", "signature": "sig"}
     router.enqueue(sse_reply(sse_events("visible", extra_blocks=[thinking])))
