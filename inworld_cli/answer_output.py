@@ -2,8 +2,9 @@
 
 stdout carries the answer and nothing else. A pipe gets the text exactly as produced, flushed per delta; a
 terminal gets markdown rendered progressively: each block that can no longer change (a paragraph ended by a
-blank line, a closed code fence) is printed once, for good, and only the block still growing is shown in a
-small transient live view, cropped to the screen, so scrollback never holds frozen or duplicated lines.
+blank line, a closed code fence, a whole list) is printed once, for good, and only what is still growing is
+shown in a small transient live view, cropped to the screen, so scrollback never holds frozen or duplicated
+lines.
 rich is imported only here, and only by the terminal writer.
 """
 
