@@ -50,7 +50,7 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks for internal errors [env: INWORLD_DEBUG=1].")
+        bool, typer.Option("--debug", help="Show tracebacks for internal errors \\[env: INWORLD_DEBUG=1].")
     ] = False,
 ) -> None:
     """Ask the Inworld Router, script it, and see how it routed each request."""

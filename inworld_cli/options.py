@@ -8,11 +8,11 @@ import typer
 
 ProfileOption = Annotated[
     str | None,
-    typer.Option("--profile", "-P", help="Profile to use [env: INWORLD_PROFILE].", show_default=False),
+    typer.Option("--profile", "-P", help="Profile to use \\[env: INWORLD_PROFILE].", show_default=False),
 ]
 BaseUrlOption = Annotated[
     str | None,
-    typer.Option("--base-url", help="Router base URL [env: INWORLD_BASE_URL].", show_default=False),
+    typer.Option("--base-url", help="Router base URL \\[env: INWORLD_BASE_URL].", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 

@@ -8,6 +8,7 @@ config.toml, and never come from a flag.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tomllib
@@ -423,7 +424,7 @@ def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Setti
 
 def _check_range(setting: Setting[Any], name: str, *, minimum: float, exclusive: bool = False) -> None:
     value = setting.value
-    if value < minimum or (exclusive and value == minimum):
+    if not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
         bound = f"more than {minimum}" if exclusive else f"at least {minimum}"
         raise UsageError(
             f"bad {name} from {setting.source}: {value} (must be {bound})", hint=f"fix {setting.source}"

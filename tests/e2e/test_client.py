@@ -3,6 +3,7 @@ comes back, and every way it can fail. In-process (no subprocess), with tiny del
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import subprocess
@@ -15,9 +16,9 @@ from typing import Any
 import pytest
 
 from inworld_cli.client import Outcome, send_message, start_sdk_import
-from inworld_cli.errors import LOGIN_HINT, ExitStatus
+from inworld_cli.errors import LOGIN_HINT, ExitStatus, UsageError
 from inworld_cli.router_errors import AuthFailed, NetworkFailed, Rejected, RequestFailed, RouterFailed
-from inworld_cli.settings import Overrides, Paths, Settings, resolve
+from inworld_cli.settings import Overrides, Paths, Setting, Settings, resolve
 from tests.conftest import TEST_KEY
 from tests.router_server import (
     DEFAULT_METADATA,
@@ -269,13 +270,26 @@ def test_only_our_bearer_key_reaches_only_our_url_in_a_hostile_environment(
     assert not any(name.startswith("traceparent") for name in names)
 
 
+def with_base_url(settings: Settings, url: str) -> Settings:
+    # Settings refuse such a URL (exit 2); the client must still be safe if one ever reaches it.
+    return dataclasses.replace(settings, base_url=Setting(url, "test"))
+
+
 def test_credentials_in_the_base_url_never_replace_our_key(router: RouterServer, paths: Paths) -> None:
-    send(settings_for(paths, router.url.replace("http://", "http://user:secret@")), Seen())
+    with pytest.raises(UsageError, match="credentials in a URL"):
+        settings_for(paths, router.url.replace("http://", "http://user:secret@"))
+    send(
+        with_base_url(settings_for(paths, router.url), router.url.replace("http://", "http://user:secret@")),
+        Seen(),
+    )
     assert [value for name, value in router.requests[0].header_lines if name == "authorization"] == [
         f"Bearer {TEST_KEY}"
     ]
     port = closed_port()
-    error = fail(settings_for(paths, f"http://user:secret@127.0.0.1:{port}", retries=0), Seen())
+    error = fail(
+        with_base_url(settings_for(paths, router.url, retries=0), f"http://user:secret@127.0.0.1:{port}"),
+        Seen(),
+    )
     assert "secret" not in error.message
     assert "secret" not in (error.hint or "")
 

@@ -204,6 +204,8 @@ def test_unknown_keys_are_warned_about_with_their_line(paths: Paths) -> None:
     ("overrides", "env", "config", "fragment"),
     [
         (Overrides(max_tokens=0), {}, "", "bad max tokens from --max-tokens: 0"),
+        (Overrides(timeout=float("nan")), {}, "", "bad timeout from --timeout: nan"),
+        (Overrides(), {"INWORLD_TIMEOUT": "inf"}, "", "bad timeout from INWORLD_TIMEOUT: inf"),
         (Overrides(), {"INWORLD_TIMEOUT": "0"}, "", "bad timeout from INWORLD_TIMEOUT"),
         (Overrides(), {}, "[profiles.default]\nretries = -1\n", "bad retries from"),
         (Overrides(), {}, "[profiles.default]\ntimeout = -5\n", "[profiles.default]: -5"),
