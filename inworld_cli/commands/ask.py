@@ -17,8 +17,21 @@ import typer
 from inworld_cli.console import StdoutClosed, Streams
 from inworld_cli.deps import Deps
 from inworld_cli.errors import CliError, ExitStatus, UsageError
-from inworld_cli.options import BaseUrlOption, JsonOption, ModelOption, ProfileOption
+from inworld_cli.options import (
+    BaseUrlOption,
+    DryRunOption,
+    FallbackOption,
+    IgnoreOption,
+    JsonOption,
+    ModelOption,
+    ProfileOption,
+    RouteMetaOption,
+    SortOption,
+    TtftTimeoutOption,
+    UserOption,
+)
 from inworld_cli.prompt import assemble_prompt, check_has_prompt, decode_stdin, wants_stdin
+from inworld_cli.routing_options import RoutingOptions, apply_routing, routing_options
 from inworld_cli.settings import Overrides, Settings
 
 if TYPE_CHECKING:
@@ -44,6 +57,14 @@ class AskOptions:
     retries: int | None = None
     base_url: str | None = None
     profile: str | None = None
+    # Routing options: the router's `extra_body` object and `user`; None/empty = the profile's default.
+    fallback: tuple[str, ...] = ()
+    sort: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    ttft_timeout: str | None = None
+    route_meta: tuple[str, ...] = ()
+    user: str | None = None
+    dry_run: bool = False
 
 
 def build_body(
@@ -80,12 +101,23 @@ def _check_unit_interval(value: float | None, flag: str) -> None:
         )
 
 
-def _check_options(options: AskOptions, settings: Settings) -> None:
-    """What settings.resolve does not check (it checks max tokens, timeout and retries)."""
+def _check_options(options: AskOptions, settings: Settings) -> RoutingOptions:
+    """What settings.resolve does not check (it checks max tokens, timeout and retries); returns the
+    routing options, flags over the profile's defaults."""
     _check_unit_interval(options.temperature, "--temperature")
     _check_unit_interval(options.top_p, "--top-p")
     if not settings.model.value.strip():
         raise UsageError(f"empty model name from {settings.model.source}", hint="e.g. -m auto")
+    return routing_options(
+        fallback=options.fallback,
+        sort=options.sort,
+        ignore=options.ignore,
+        ttft_timeout=options.ttft_timeout,
+        route_meta=options.route_meta,
+        user=options.user,
+        profile_config=settings.profile_config,
+        config_label=f"{settings.paths.config_file} [profiles.{settings.profile.value}]",
+    )
 
 
 def _read_prompt(args: tuple[str, ...], streams: Streams) -> str:
@@ -115,15 +147,15 @@ def run_ask(options: AskOptions, deps: Deps) -> None:
             no_log=options.no_log,
         )
     )
-    _check_options(options, settings)
+    routing = _check_options(options, settings)
     check_has_prompt(options.prompt, streams.stdin_is_terminal)
 
     from inworld_cli import client
 
-    if settings.api_key.value:
+    if settings.api_key.value and not options.dry_run:
         client.start_sdk_import()  # overlaps the SDK's second of imports with reading stdin
     prompt = _read_prompt(options.prompt, streams)
-    body = build_body(
+    plain_body = build_body(
         settings.model.value,
         settings.max_tokens.value,
         prompt,
@@ -133,6 +165,12 @@ def run_ask(options: AskOptions, deps: Deps) -> None:
         stop=options.stop,
         stream=options.stream,
     )
+    body = apply_routing(plain_body, routing)
+    if options.dry_run:
+        from inworld_cli.dry_run import format_request
+
+        streams.out(format_request(settings, body))  # sends nothing, records nothing
+        return
     _Exchange(options, settings, streams).run(body)
 
 
@@ -386,6 +424,13 @@ def ask(
     ] = None,
     base_url: BaseUrlOption = None,
     profile: ProfileOption = None,
+    fallback: FallbackOption = None,
+    sort: SortOption = None,
+    ignore: IgnoreOption = None,
+    ttft_timeout: TtftTimeoutOption = None,
+    route_meta: RouteMetaOption = None,
+    user: UserOption = None,
+    dry_run: DryRunOption = False,
 ) -> None:
     """Ask the router one question; the answer streams to stdout.
 
@@ -402,6 +447,8 @@ def ask(
       inworld-router ask --json "hi" | jq -r .metadata.generation_id
 
       inworld-router ask -r -s "Answer in one word" "Capital of France?"
+
+      inworld-router ask --fallback openai/gpt-5 --sort latency --ttft-timeout 800ms --dry-run "hi"
     """
     options = AskOptions(
         prompt=tuple(prompt or ()),
@@ -420,5 +467,12 @@ def ask(
         retries=retries,
         base_url=base_url,
         profile=profile,
+        fallback=tuple(fallback or ()),
+        sort=tuple(sort or ()),
+        ignore=tuple(ignore or ()),
+        ttft_timeout=ttft_timeout,
+        route_meta=tuple(route_meta or ()),
+        user=user,
+        dry_run=dry_run,
     )
     run_ask(options, Deps.from_process())
