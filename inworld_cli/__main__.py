@@ -1,3 +1,3 @@
-from inworld_cli.cli import main
+from inworld_cli.cli import entry
 
-main()
+entry()

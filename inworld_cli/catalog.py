@@ -15,7 +15,6 @@ answer) a stale cache is served with the reason, so listing and completion work 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import urllib.parse
@@ -66,6 +65,8 @@ class Entry:
 
 
 def _digest(*parts: str) -> str:
+    import hashlib
+
     return hashlib.sha256("\0".join(("inworld-router", *parts)).encode("utf-8")).hexdigest()[:16]
 
 

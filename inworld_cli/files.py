@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from inworld_cli.errors import LocalError
@@ -29,6 +28,8 @@ def atomic_write(path: Path, data: bytes, mode: int = SECRET_FILE_MODE) -> None:
 
     A temp file in the same directory gets its mode before any byte is written, is fsynced, then renamed.
     """
+    import tempfile
+
     ensure_private_dir(path.parent)
     tmp_name = None
     try:

@@ -4,7 +4,6 @@ hints, and which failures are retried after how long. Pure: no IO, no SDK.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 from collections.abc import Mapping
@@ -329,6 +328,8 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     except ValueError:
         pass
     try:
+        import email.utils  # only for the rare HTTP-date form; costs every command at import
+
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None

@@ -9,9 +9,7 @@ from typing import Annotated
 import typer
 
 from inworld_cli.deps import Deps
-from inworld_cli.history import HistoryStore
 from inworld_cli.options import JsonOption
-from inworld_cli.render import history_row, history_table, history_text
 
 DEFAULT_LIMIT = 20
 
@@ -23,6 +21,10 @@ class HistoryOptions:
 
 
 def run_history(options: HistoryOptions, deps: Deps) -> None:
+    # Imported here, not at the top: every other command would pay for sqlite3 and the renderer.
+    from inworld_cli.history import HistoryStore
+    from inworld_cli.render import history_row, history_table, history_text
+
     store = HistoryStore(deps.paths.history_db)
     records = store.recent(options.limit)
     streams = deps.streams

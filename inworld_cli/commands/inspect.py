@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from inworld_cli.deps import Deps
 from inworld_cli.errors import UsageError
-from inworld_cli.history import HistoryStore, Record
 from inworld_cli.options import JsonOption
-from inworld_cli.render import print_timeline, timeline_text
+
+if TYPE_CHECKING:  # imported where used: other commands must not pay for sqlite3 and the renderer
+    from inworld_cli.history import Record
 
 _MESSAGE_KEYS = {"content", "stop_reason", "usage", "role"}
 _METADATA_KEYS = {"attempts", "generation_id", "reasoning"}
@@ -31,6 +32,8 @@ class InspectOptions:
 
 def _bare_record(response: dict[str, Any]) -> Record:
     """A record for a response that did not come from history: nothing known but the response."""
+    from inworld_cli.history import Record
+
     return Record(
         id="",
         created_at="",
@@ -55,6 +58,8 @@ def record_from_document(data: object, source: str, deps: Deps) -> Record:
         data = data[0]
     if isinstance(data, dict):
         if data.get("type") != "message" and ("request" in data or "response" in data):
+            from inworld_cli.history import Record
+
             return Record.from_json(data)
         if data.get("type") == "message" or _MESSAGE_KEYS & data.keys():
             return _bare_record(data)
@@ -110,10 +115,14 @@ def load_record(ref: str | None, deps: Deps) -> Record:
             except OSError as exc:
                 raise UsageError(f"cannot read {ref}: {exc.strerror or exc}", hint=_WHAT_FITS) from None
             return record_from_document(_parse(raw, ref), ref, deps)
+    from inworld_cli.history import HistoryStore
+
     return HistoryStore(deps.paths.history_db).find(ref or "last")
 
 
 def run_inspect(options: InspectOptions, deps: Deps) -> None:
+    from inworld_cli.render import print_timeline, timeline_text
+
     record = load_record(options.ref, deps)
     streams = deps.streams
     if options.as_json:
