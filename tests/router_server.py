@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -141,6 +142,7 @@ class Reply:
     cut_after: int | None = None  # drop the connection after this many events (no final chunk)
     stall_after: int | None = None  # stop sending, keep the connection open, after this many events
     content_type: str | None = None
+    body_cut_after: int | None = None  # json/raw: drop the connection after this many bytes of the body
 
 
 def json_reply(body: Any, status: int = 200, **kwargs: Any) -> Reply:
@@ -172,18 +174,24 @@ class Received:
         return json.loads(self.body) if self.body else None
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of parallel clients (the load tests) queue instead of retrying SYNs
+
+
 class RouterServer:
-    """Messages to /v1/messages come from a queue of replies (then a default answer); other paths from
-    `routes`, a fixed reply per path."""
+    """Messages to /v1/messages come from `responder` when set (a reply computed from the request, e.g.
+    from its prompt), else from a queue of replies (then a default answer); other paths from `routes`, a
+    fixed reply per path."""
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.replies: deque[Reply] = deque()
         self.routes: dict[str, Reply] = {}
+        self.responder: Callable[[Received], Reply] | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -196,11 +204,13 @@ class RouterServer:
     def enqueue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def next_reply(self, path: str, request_json: Any) -> Reply:
+    def next_reply(self, path: str, request_json: Any, received: Received | None = None) -> Reply:
         with self._lock:
             for prefix, reply in self.routes.items():
                 if path.startswith(prefix):
                     return reply
+            if path.startswith("/v1/messages") and self.responder is not None and received is not None:
+                return self.responder(received)
             if path.startswith("/v1/messages") and self.replies:
                 return self.replies.popleft()
         if path.startswith("/v1/messages"):
@@ -247,7 +257,7 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
                 request_json = json.loads(body) if body else None
             except ValueError:
                 request_json = None
-            reply = server.next_reply(self.path, request_json)
+            reply = server.next_reply(self.path, request_json, received)
             if reply.delay and server._stopping.wait(reply.delay):
                 return
             try:
@@ -272,6 +282,12 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if reply.body_cut_after is not None:
+                self.wfile.write(data[: reply.body_cut_after])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
             self.wfile.write(data)
             self.wfile.flush()
 

@@ -25,9 +25,9 @@ COLUMNS, ROWS = 80, 24
 SPINNER_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
-def open_terminal() -> tuple[int, int]:
+def open_terminal(columns: int = COLUMNS, rows: int = ROWS) -> tuple[int, int]:
     controller, terminal = os.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
     return controller, terminal
 
 
@@ -36,15 +36,17 @@ class Terminal:
     """What a terminal shows after the bytes it received: scrollback and screen, as lines."""
 
     data: bytes
+    columns: int = COLUMNS
+    rows: int = ROWS
 
     def __post_init__(self) -> None:
-        self.screen = pyte.HistoryScreen(COLUMNS, ROWS, history=100_000)
+        self.screen = pyte.HistoryScreen(self.columns, self.rows, history=100_000)
         pyte.ByteStream(self.screen).feed(self.data)
 
     @property
     def lines(self) -> list[str]:
         scrolled = [
-            "".join(line[x].data for x in range(COLUMNS)).rstrip() for line in self.screen.history.top
+            "".join(line[x].data for x in range(self.columns)).rstrip() for line in self.screen.history.top
         ]
         shown = [row.rstrip() for row in self.screen.display]
         while shown and not shown[-1]:
@@ -70,12 +72,14 @@ def run_on_terminal(
     interrupt_after: bytes | None = None,
     type_after: tuple[bytes, bytes] | None = None,
     env: dict[str, str] | None = None,
+    columns: int = COLUMNS,
+    rows: int = ROWS,
 ) -> Run:
     """Run `inworld-router` with stdin, stdout and stderr on a pty (stderr on a second pty when
     `own_stderr`); collect everything until it exits. `interrupt_after`: Ctrl-C once stdout showed it;
     `type_after`: (what to wait for, what to type then)."""
-    out_controller, out_terminal = open_terminal()
-    err_controller, err_terminal = open_terminal() if own_stderr else (None, out_terminal)
+    out_controller, out_terminal = open_terminal(columns, rows)
+    err_controller, err_terminal = open_terminal(columns, rows) if own_stderr else (None, out_terminal)
     proc = subprocess.Popen(
         [cli_path(), *args],
         stdin=out_terminal,
@@ -112,8 +116,8 @@ def run_on_terminal(
     status = proc.wait(timeout=30)
     for fd in received:
         os.close(fd)
-    err = Terminal(received[err_controller]) if err_controller is not None else None
-    return Run(status, Terminal(received[out_controller]), err)
+    err = Terminal(received[err_controller], columns, rows) if err_controller is not None else None
+    return Run(status, Terminal(received[out_controller], columns, rows), err)
 
 
 def stream_of(text: str, piece: int = 5, **kwargs: Any) -> Any:
