@@ -7,6 +7,7 @@ rich and SQLite are imported only once a request is certain, never when this mod
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -120,6 +121,40 @@ def _check_options(options: AskOptions, settings: Settings) -> RoutingOptions:
     )
 
 
+# Python reads arguments and environment variables with undecodable bytes kept as lone surrogates
+# (U+DC80-U+DCFF, PEP 383): such text cannot be sent as JSON.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BODY_KEY_NAMES = {
+    "messages": "the prompt",
+    "system": "--system",
+    "model": "the model name",
+    "stop_sequences": "--stop",
+    "extra_body": "a routing option",
+    "user": "--user",
+}
+
+
+def _undecodable(value: object) -> str | None:
+    """The first lone surrogate in any string inside `value`."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        return found.group() if found else None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((char for char in map(_undecodable, items) if char), None)
+
+
+def _check_utf8(body: dict[str, Any]) -> None:
+    for key, value in body.items():
+        char = _undecodable(value)
+        if char is not None:
+            byte = ord(char) - 0xDC00
+            what = f" (byte 0x{byte:02x})" if 0x80 <= byte <= 0xFF else ""
+            raise UsageError(
+                f"{_BODY_KEY_NAMES.get(key, key)} is not UTF-8 text{what}",
+                hint="arguments and INWORLD_* variables must be UTF-8; convert first, e.g. with iconv",
+            )
+
+
 def _read_prompt(args: tuple[str, ...], streams: Streams) -> str:
     stdin_text = None
     if wants_stdin(args, streams.stdin_is_terminal):
@@ -166,6 +201,7 @@ def run_ask(options: AskOptions, deps: Deps) -> None:
         stream=options.stream,
     )
     body = apply_routing(plain_body, routing)
+    _check_utf8(body)
     if options.dry_run:
         from inworld_cli.dry_run import format_request
 
