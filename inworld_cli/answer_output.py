@@ -10,14 +10,13 @@ rich is imported only here, and only by the terminal writer.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 import time
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from inworld_cli.console import Output, StdoutClosed, Streams, sanitize
+from inworld_cli.console import Output, StdoutClosed, Streams, json_text, sanitize
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -89,16 +88,6 @@ class RawAnswer:
             self._out.flush()
         except StdoutClosed:
             pass  # the reader is gone: nothing to end
-
-
-# JSON leaves C1 controls and DEL raw inside strings; escaping them keeps the same JSON value and keeps a
-# terminal from acting on them (0x9b is a one-byte CSI on some terminals).
-_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
-
-
-def json_text(value: object) -> str:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
-    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class JsonAnswer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -29,6 +30,19 @@ def sanitize(text: str) -> str:
     """Make text from the network harmless on a terminal: every control character but newline and tab
     is shown in caret notation (ESC becomes ^[), so nothing can move the cursor, clear or retitle."""
     return _CONTROL.sub(_caret, text)
+
+
+# json.dumps leaves these raw inside strings: DEL and the C1 controls (0x9b is a one-byte CSI on some
+# terminals), and lone surrogates (half of an emoji's escape pair, as a broken stream may send), which no
+# encoding can write. Escaping them keeps the same JSON value.
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+
+
+def json_text(value: object) -> str:
+    """JSON for stdout: non-ASCII text kept readable, but nothing a terminal would obey or an encoder
+    would refuse."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class StdoutClosed(Exception):
@@ -83,6 +97,11 @@ class Streams:
 
     @classmethod
     def from_process(cls) -> Streams:
+        # A character stdout cannot encode (a lone surrogate from the network, or any non-ASCII text under
+        # PYTHONIOENCODING=ascii) is written as "?" rather than ending the command in an internal error.
+        reconfigure = getattr(sys.stdout, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
         return cls(stdin=sys.stdin.buffer, stdout=Output(sys.stdout), stderr=sys.stderr, env=os.environ)
 
     @property

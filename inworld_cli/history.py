@@ -121,6 +121,23 @@ class Record:
         return trace_of_response(self.response).generation_id
 
 
+def _storable_json(value: dict[str, Any]) -> str:
+    """The record as JSON text SQLite accepts. Non-ASCII text stays as is (compact), unless the network sent
+    a lone surrogate (a `\\ud83d` escape without its other half), which UTF-8 cannot encode: then the
+    record is written with ASCII escapes, which keep every character exactly."""
+    data = json.dumps(value, ensure_ascii=False, default=str)
+    try:
+        data.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, default=str)
+    return data
+
+
+def _storable(text: str | None) -> str | None:
+    """A lookup column's copy of a value: a lone surrogate becomes '?' there (the record keeps it)."""
+    return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
+
+
 def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
@@ -236,7 +253,7 @@ class HistoryStore:
     # -- writing -------------------------------------------------------------------------------------
 
     def add(self, record: Record) -> None:
-        data = json.dumps(record.to_json(), ensure_ascii=False, default=str)
+        data = _storable_json(record.to_json())
         with self._connect("write") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -246,9 +263,9 @@ class HistoryStore:
                     (
                         record.id,
                         record.created_at,
-                        record.generation_id,
-                        record.requested_model,
-                        record.served_model,
+                        _storable(record.generation_id),
+                        _storable(record.requested_model),
+                        _storable(record.served_model),
                         record.exit_status,
                         data,
                     ),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
+from inworld_cli.console import json_text
 from inworld_cli.deps import Deps
 from inworld_cli.options import JsonOption
 
@@ -29,7 +29,7 @@ def run_history(options: HistoryOptions, deps: Deps) -> None:
     records = store.recent(options.limit)
     streams = deps.streams
     if options.as_json:
-        streams.out(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False) + "\n")
+        streams.out(json_text([r.to_json() for r in records]) + "\n")
         return
     if not records:
         streams.err(f"no history yet (requests made with `inworld-router ask` are kept in {store.path})")

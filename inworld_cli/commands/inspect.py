@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from inworld_cli.console import json_text
 from inworld_cli.deps import Deps
 from inworld_cli.errors import UsageError
 from inworld_cli.options import JsonOption
@@ -126,7 +127,7 @@ def run_inspect(options: InspectOptions, deps: Deps) -> None:
     record = load_record(options.ref, deps)
     streams = deps.streams
     if options.as_json:
-        streams.out(json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n")
+        streams.out(json_text(record.to_json()) + "\n")
     elif streams.stdout_is_terminal and not streams.dumb_terminal:
         print_timeline(record, streams.console(), plain=False, content=options.content)
     else:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from inworld_cli.catalog import Catalog, Fetched, describe_age, model_id
+from inworld_cli.console import json_text
 from inworld_cli.deps import Deps
 from inworld_cli.options import BaseUrlOption, JsonOption, ProfileOption, RefreshOption
 from inworld_cli.settings import Overrides
@@ -124,7 +125,7 @@ def run_models(options: ModelsOptions, deps: Deps) -> None:
             )
         items = chosen
     if options.as_json:
-        deps.streams.out(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        deps.streams.out(json_text(items) + "\n")
         return
     grouped = deps.streams.stdout_is_terminal
     rows = sorted(

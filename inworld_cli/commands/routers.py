@@ -15,7 +15,7 @@ import typer
 
 from inworld_cli.catalog import Catalog, router_id
 from inworld_cli.commands.models import MISSING, report_source
-from inworld_cli.console import Streams, sanitize
+from inworld_cli.console import Streams, json_text, sanitize
 from inworld_cli.deps import Deps
 from inworld_cli.errors import UsageError
 from inworld_cli.model_completion import complete_router_id
@@ -223,7 +223,7 @@ def run_routers(options: RoutersOptions, deps: Deps) -> None:
         fetched = catalog.router(options.router, refresh=options.refresh)
         report_source(deps, fetched, "router", catalog.now(), catalog.warnings)
         if options.as_json:
-            deps.streams.out(json.dumps(fetched.data, indent=2, ensure_ascii=False) + "\n")
+            deps.streams.out(json_text(fetched.data) + "\n")
         else:
             print_outline(deps.streams, router_outline(fetched.data))
         return
@@ -231,7 +231,7 @@ def run_routers(options: RoutersOptions, deps: Deps) -> None:
     report_source(deps, fetched, "router list", catalog.now(), catalog.warnings)
     items = fetched.data if isinstance(fetched.data, list) else []
     if options.as_json:
-        deps.streams.out(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        deps.streams.out(json_text(items) + "\n")
     elif not items:
         deps.streams.err("no saved routers (create them in the Inworld Portal)")
     else:

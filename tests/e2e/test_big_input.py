@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Home
-from tests.router_server import RouterServer
+from tests.router_server import RouterServer, sse_events, sse_reply
 
 NOT_UTF8_HINT = "hint: arguments and INWORLD_* variables must be UTF-8; convert first, e.g. with iconv"
 
@@ -49,3 +49,25 @@ def test_input_that_is_no_prompt_is_a_usage_error_and_sends_nothing(
         assert lines[1] == NOT_UTF8_HINT
     assert router.messages_requests == []
     assert history(routed_home, 5) == []
+
+
+def test_broken_text_from_the_router_is_answered_recorded_and_inspectable(
+    routed_home: Home, router: RouterServer
+) -> None:
+    """A stream cut between the two halves of an emoji's escape pair leaves a lone surrogate, which no
+    encoding can write; a C1 control must not reach a terminal raw through --json."""
+    answer = "half an emoji: \ud83d, a CSI: \x9b2J."
+    router.enqueue(sse_reply(sse_events(chunks=["half an emoji: \ud83d", ", a CSI: \x9b2J."])))
+    result = routed_home.run("ask", "hi")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "half an emoji: ?, a CSI: \x9b2J.\n", "")
+    raw = routed_home.run("history", "--json")
+    assert (raw.returncode, raw.stderr) == (0, "")
+    assert "\x9b" not in raw.stdout
+    [record] = json.loads(raw.stdout)
+    assert record["response"]["content"] == [{"type": "text", "text": answer}]  # kept exactly
+    assert record["exit_status"] == 0
+    shown = routed_home.run("inspect", "--json", "last")
+    assert (shown.returncode, json.loads(shown.stdout)) == (0, record)
+    plain = routed_home.run("inspect")
+    assert (plain.returncode, plain.stderr) == (0, "")
+    assert "half an emoji: ?, a CSI: \\x9b2J." in plain.stdout
