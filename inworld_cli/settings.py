@@ -182,7 +182,10 @@ def load_config(path: Path, unknown: list[str] | None = None) -> dict[str, Any]:
 
 def load_credentials(path: Path) -> dict[str, Any]:
     data, text = read_toml(path)
-    for name, profile in data.get("profiles", {}).items():
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise _bad_type(path, text, None, "profiles", "table", profiles)
+    for name, profile in profiles.items():
         if not isinstance(profile, dict):
             raise _bad_type(path, text, "profiles", name, "table", profile)
         key = profile.get("api_key")
