@@ -3,13 +3,17 @@ long lines, right-to-left and combining text, emoji, and broken text from the ro
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
+import subprocess
 from typing import Any
 
 import pytest
 
-from tests.conftest import Home
-from tests.router_server import RouterServer, sse_events, sse_reply
+from tests.conftest import Home, cli_path
+from tests.e2e.test_ask_terminal import run_on_terminal
+from tests.router_server import RouterServer, json_reply, message, sse_events, sse_reply
 
 NOT_UTF8_HINT = "hint: arguments and INWORLD_* variables must be UTF-8; convert first, e.g. with iconv"
 
@@ -71,3 +75,86 @@ def test_broken_text_from_the_router_is_answered_recorded_and_inspectable(
     plain = routed_home.run("inspect")
     assert (plain.returncode, plain.stderr) == (0, "")
     assert "half an emoji: ?, a CSI: \\x9b2J." in plain.stdout
+
+
+def test_a_10_mb_prompt_reaches_the_router_intact_and_is_recorded(
+    routed_home: Home, router: RouterServer
+) -> None:
+    line = "ünïcødé ✓ 日本語 עברית e\u0301 👩🏽‍💻 "
+    material = "".join(f"{n:07d} {line}\n" for n in range(10 * 2**20 // len(f"{0:07d} {line}\n".encode())))
+    assert len(material.encode()) > 10_000_000
+    result = routed_home.run("ask", "Summarise", "this.", input=material.encode())
+    assert (result.returncode, result.stdout, result.stderr) == (0, "Hello!\n", "")
+    expected = digest(material.rstrip("\n") + "\n\nSummarise this.")
+    [received] = router.messages_requests
+    assert digest(received.json["messages"][0]["content"]) == expected
+    shown = routed_home.run("inspect", "--json")
+    assert shown.returncode == 0
+    assert digest(json.loads(shown.stdout)["request"]["messages"][0]["content"]) == expected
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+RTL_AND_FRIENDS = "שלום עולם · مرحبا بالعالم · e\u0301 a\u0308\u0323 · 👩🏽‍💻 🇫🇷 ❤️"
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "no-stream"])
+def test_rtl_combining_marks_and_emoji_pass_byte_exact_both_ways(
+    routed_home: Home, router: RouterServer, stream: bool
+) -> None:
+    # The answer arrives cut inside grapheme clusters: between letters and their combining marks, inside
+    # the emoji's modifier and ZWJ sequence, between a flag's two regional indicators, before a VS16.
+    cuts = [0, 13, 29, 32, 38, 40, 43, 46, len(RTL_AND_FRIENDS)]
+    chunks = [RTL_AND_FRIENDS[a:b] for a, b in itertools.pairwise(cuts)]
+    assert "".join(chunks) == RTL_AND_FRIENDS
+    router.enqueue(sse_reply(sse_events(chunks=chunks)) if stream else json_reply(message(RTL_AND_FRIENDS)))
+    args = ["ask", *(["--no-stream"] if not stream else []), "-s", "réponds", "מה", "שלומך 👋🏽?"]
+    result = subprocess.run(
+        [cli_path(), *args],
+        input="ما الأخبار؟ e\u0301\n".encode(),
+        capture_output=True,
+        env=routed_home.env,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout == RTL_AND_FRIENDS.encode() + b"\n"
+    sent = router.messages_requests[0].json
+    assert sent["messages"][0]["content"] == "ما الأخبار؟ e\u0301\n\nמה שלומך 👋🏽?"
+    assert sent["system"] == "réponds"
+    [record] = history(routed_home)
+    assert record["request"] == sent
+    assert record["response"]["content"] == [{"type": "text", "text": RTL_AND_FRIENDS}]
+
+
+@pytest.mark.tty
+def test_rtl_combining_marks_and_emoji_reach_a_terminal_whole(
+    routed_home: Home, router: RouterServer
+) -> None:
+    router.enqueue(sse_reply(sse_events(RTL_AND_FRIENDS)))
+    run = run_on_terminal(routed_home, "ask", "-q", "hi")
+    assert run.status == 0
+    assert RTL_AND_FRIENDS.encode() in run.out.data
+
+
+LONG_LINE = "".join(f"{n:05d}abcdefghijklmnopqrst" for n in range(4000))  # 100 KB, not a single space
+
+
+def test_a_100_kb_line_is_piped_byte_exact(routed_home: Home, router: RouterServer) -> None:
+    router.enqueue(
+        sse_reply(sse_events(chunks=[LONG_LINE[i : i + 700] for i in range(0, len(LONG_LINE), 700)]))
+    )
+    result = routed_home.run("ask", "hi")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == LONG_LINE + "\n"
+
+
+@pytest.mark.tty
+def test_a_100_kb_line_on_a_terminal_is_folded_not_lost(routed_home: Home, router: RouterServer) -> None:
+    router.enqueue(
+        sse_reply(sse_events(chunks=[LONG_LINE[i : i + 700] for i in range(0, len(LONG_LINE), 700)]))
+    )
+    run = run_on_terminal(routed_home, "ask", "-q", "hi")
+    assert run.status == 0
+    assert "".join(run.out.lines) == LONG_LINE
