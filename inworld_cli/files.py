@@ -20,7 +20,13 @@ def ensure_private_dir(path: Path) -> None:
         if stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR_MODE:
             path.chmod(PRIVATE_DIR_MODE)
     except OSError as exc:
-        raise LocalError(f"cannot create directory {path}: {exc.strerror or exc}") from exc
+        raise LocalError(
+            f"cannot create directory {path}: {exc.strerror or exc}", hint=_check_hint(path)
+        ) from exc
+
+
+def _check_hint(directory: Path) -> str:
+    return f"check {directory} and the directories above it: each must be a directory you can write"
 
 
 def atomic_write(path: Path, data: bytes, mode: int = SECRET_FILE_MODE) -> None:
@@ -43,7 +49,9 @@ def atomic_write(path: Path, data: bytes, mode: int = SECRET_FILE_MODE) -> None:
         tmp_name = None
         _fsync_dir(path.parent)
     except OSError as exc:
-        raise LocalError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise LocalError(
+            f"cannot write {path}: {exc.strerror or exc}", hint=_check_hint(path.parent)
+        ) from exc
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):

@@ -244,6 +244,9 @@ class HistoryStore:
             hint = f"another inworld-router held it for more than {BUSY_TIMEOUT_S:.0f} s; try again"
         elif isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
             hint = f"check the permissions of {self.path} and {self.path.parent}"
+        elif isinstance(exc, sqlite3.OperationalError) and ("disk I/O error" in text or "is full" in text):
+            # Out of space, or a file size limit: the file itself is most likely fine.
+            hint = f"check the free space on the disk that holds {self.path.parent}"
         else:
             hint = (
                 f"the file looks damaged; move it aside and a new one is made: mv {self.path} {self.path}.bad"

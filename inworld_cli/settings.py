@@ -145,7 +145,10 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     except OSError as exc:
         from inworld_cli.errors import LocalError
 
-        raise LocalError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise LocalError(
+            f"cannot read {path}: {exc.strerror or exc}",
+            hint=f"check {path}: it must be a file you can read (or absent), in a directory",
+        ) from exc
     try:
         text = raw.decode("utf-8")
         return tomllib.loads(text), text
