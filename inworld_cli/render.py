@@ -341,9 +341,15 @@ def _drawing(record: Record, content: bool) -> list[RenderableType]:
     return drawing
 
 
+# Narrower than this, the drawing's label column leaves values no room (rich drops them): the plain text,
+# which the terminal wraps without losing anything, is shown instead.
+NARROW_WIDTH = 40
+
+
 def print_timeline(record: Record, console: Console, *, plain: bool, content: bool = True) -> None:
-    """The full `inspect` view on `console`; plain=True prints the stable greppable text instead."""
-    if plain:
+    """The full `inspect` view on `console`; plain=True (or a very narrow terminal) prints the stable
+    greppable text instead."""
+    if plain or console.width < NARROW_WIDTH:
         console.out(timeline_text(record, content=content), end="", highlight=False)
         return
     for renderable in _drawing(record, content):
