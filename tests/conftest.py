@@ -78,6 +78,9 @@ class Home:
 def isolated_env(root: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("INWORLD_", "ANTHROPIC_", "XDG_"))}
     keep.pop("NO_COLOR", None)
+    # pytest-xdist workers export COLUMNS=80 and LINES=24, which rich prefers to a pty's real size.
+    keep.pop("COLUMNS", None)
+    keep.pop("LINES", None)
     keep.update(
         HOME=str(root / "home"),
         XDG_CONFIG_HOME=str(root / "config"),

@@ -189,7 +189,9 @@ def test_a_20_column_terminal_loses_no_word(routed_home: Home, router: RouterSer
     listing = run_on_terminal(routed_home, "history", columns=20)
     assert listing.status == 0
     assert "anthropic/claude-opus-4-6" in "".join(listing.out.lines)
-    drawing = "".join(run_on_terminal(routed_home, "inspect", columns=20).out.lines)
+    inspected = run_on_terminal(routed_home, "inspect", columns=20)
+    assert inspected.status == 0
+    drawing = "".join(inspected.out.lines)
     for fact in (
         "gen-failover-42",
         "google-ai-studio/gemini-2.5-flash",
@@ -197,7 +199,7 @@ def test_a_20_column_terminal_loses_no_word(routed_home: Home, router: RouterSer
         "fell back to",
         *words,
     ):
-        assert fact in drawing
+        assert fact in drawing, inspected.out.lines
 
 
 def test_without_home_ask_and_history_work(routed_home: Home, router: RouterServer) -> None:
