@@ -204,13 +204,11 @@ class RouterServer:
     def enqueue(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def next_reply(self, path: str, request_json: Any, received: Received | None = None) -> Reply:
+    def next_reply(self, path: str, request_json: Any) -> Reply:
         with self._lock:
             for prefix, reply in self.routes.items():
                 if path.startswith(prefix):
                     return reply
-            if path.startswith("/v1/messages") and self.responder is not None and received is not None:
-                return self.responder(received)
             if path.startswith("/v1/messages") and self.replies:
                 return self.replies.popleft()
         if path.startswith("/v1/messages"):
@@ -257,7 +255,11 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
                 request_json = json.loads(body) if body else None
             except ValueError:
                 request_json = None
-            reply = server.next_reply(self.path, request_json, received)
+            responder = server.responder
+            if responder is not None and self.path.startswith("/v1/messages"):
+                reply = responder(received)
+            else:
+                reply = server.next_reply(self.path, request_json)
             if reply.delay and server._stopping.wait(reply.delay):
                 return
             try:
