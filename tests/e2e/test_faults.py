@@ -70,14 +70,15 @@ class Fault:
     record: dict[str, Any]  # the history record's `error` (its `message` included)
     requests: int = 1
     retried_after: str | None = None  # the reason a retry notice names; notices only with requests > 1
+    wait: str = "0.0"  # the wait a retry notice announces (INWORLD_RETRY_BASE_DELAY=0.01, unless retry-after)
     partial: str | None = None  # text printed before the failure (and kept in history)
     args: tuple[str, ...] = ()
     modes: tuple[str, ...] = BOTH
 
-    def notices(self, retry_after: str = "0.0") -> list[str]:
+    def notices(self) -> list[str]:
         retries = self.requests - 1
         return [
-            f"retrying in {retry_after} s after {self.retried_after} (retry {n} of {retries})"
+            f"retrying in {self.wait} s after {self.retried_after} (retry {n} of {retries})"
             for n in range(1, retries + 1)
         ]
 
@@ -149,6 +150,7 @@ FAULTS = [
         record={"status": 429, "type": "rate_limit_error", "message": "slow down", "request_id": REQUEST_ID},
         requests=2,
         retried_after="429 rate_limit_error",
+        wait="1.0",
         args=("--retries", "1"),
         modes=STREAM,
     ),
@@ -322,9 +324,8 @@ def test_piped(setup_for: Callable[[Fault], Setup], fault: Fault) -> None:
         before = len(setup.router.messages_requests)
         result = setup.home.run(*setup.args(mode))
         assert result.returncode == fault.exit, (mode, result.stderr)
-        retry_after = "1.0" if fault.id == "429-retry-after" else "0.0"
         expected = [
-            *fault.notices(retry_after),
+            *fault.notices(),
             f"error: {setup.text(fault.error)}",
             f"hint: {setup.text(fault.hint)}",
         ]
