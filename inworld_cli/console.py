@@ -13,6 +13,10 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+# Arguments and environment variables that were not UTF-8 reach Python with lone surrogates in their place
+# (PEP 383), as does a broken escape pair from the network: text no encoder can write.
+NOT_UTF8 = re.compile("[\ud800-\udfff]")
+
 # C0 controls but newline and tab, DEL, and the C1 block (0x9b is a one-byte CSI on some terminals).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -35,7 +39,7 @@ def sanitize(text: str) -> str:
 # json.dumps leaves these raw inside strings: DEL and the C1 controls (0x9b is a one-byte CSI on some
 # terminals), and lone surrogates (half of an emoji's escape pair, as a broken stream may send), which no
 # encoding can write. Escaping them keeps the same JSON value.
-_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\ud800-\udfff]")
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def json_text(value: object) -> str:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from inworld_cli.console import NOT_UTF8
 from inworld_cli.errors import LocalError, UsageError
 from inworld_cli.files import SECRET_FILE_MODE, ensure_private_dir
 from inworld_cli.routing import trace_of_response
@@ -321,6 +322,8 @@ class HistoryStore:
                     hint='ask something first (inworld-router ask "hi"), or give a JSON file',
                 )
             return latest
+        if NOT_UTF8.search(ref):  # no id holds such text, and SQLite could not even take it
+            raise self._unknown(ref)
         exact = self._records("WHERE id = ? OR generation_id = ?", (ref.lower(), ref), 1)
         if exact:
             return exact[0]
@@ -334,7 +337,11 @@ class HistoryStore:
             raise UsageError(
                 f"'{ref}' matches {count[0][0]} history records", hint="give more characters of the id"
             )
-        raise UsageError(
+        raise self._unknown(ref)
+
+    @staticmethod
+    def _unknown(ref: str) -> UsageError:
+        return UsageError(
             f"no history record or generation id matches '{ref}'",
             hint=f"{HISTORY_HINT}; or give a JSON file path, or - for stdin",
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from inworld_cli.console import NOT_UTF8
 from inworld_cli.errors import UsageError, remember_secret
 from inworld_cli.files import atomic_write, ensure_private_dir, is_readable_by_others
 
@@ -334,7 +335,11 @@ def _env_str(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
 
 def normalize_base_url(url: str, origin: str) -> str:
     url = url.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE) or any(c.isspace() for c in url):
+    if (
+        not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE)
+        or any(c.isspace() for c in url)
+        or NOT_UTF8.search(url)
+    ):
         raise UsageError(
             f"bad base URL from {origin}: {url!r}", hint="use a URL such as https://api.inworld.ai"
         )
@@ -360,6 +365,10 @@ def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Setti
         default=(DEFAULT_PROFILE, "default"),
     )
     profile_name: str = profile.value
+    if NOT_UTF8.search(profile_name):
+        raise UsageError(
+            f"the profile name from {profile.source} is not UTF-8 text", hint="e.g. --profile work"
+        )
     section: dict[str, Any] = config.get("profiles", {}).get(profile_name, {})
     in_profile = f"{config_label} [profiles.{profile_name}]"
 

@@ -7,7 +7,6 @@ rich and SQLite are imported only once a request is certain, never when this mod
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from inworld_cli.console import StdoutClosed, Streams
+from inworld_cli.console import NOT_UTF8, StdoutClosed, Streams
 from inworld_cli.deps import Deps
 from inworld_cli.errors import CliError, ExitStatus, UsageError
 from inworld_cli.options import (
@@ -121,9 +120,7 @@ def _check_options(options: AskOptions, settings: Settings) -> RoutingOptions:
     )
 
 
-# Python reads arguments and environment variables with undecodable bytes kept as lone surrogates
-# (U+DC80-U+DCFF, PEP 383): such text cannot be sent as JSON.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Where text that is not UTF-8 (see console.NOT_UTF8) came from: it cannot be sent as JSON.
 _BODY_KEY_NAMES = {
     "messages": "the prompt",
     "system": "--system",
@@ -137,7 +134,7 @@ _BODY_KEY_NAMES = {
 def _undecodable(value: object) -> str | None:
     """The first lone surrogate in any string inside `value`."""
     if isinstance(value, str):
-        found = _SURROGATE.search(value)
+        found = NOT_UTF8.search(value)
         return found.group() if found else None
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     return next((char for char in map(_undecodable, items) if char), None)

@@ -158,3 +158,25 @@ def test_a_100_kb_line_on_a_terminal_is_folded_not_lost(routed_home: Home, route
     run = run_on_terminal(routed_home, "ask", "-q", "hi")
     assert run.status == 0
     assert "".join(run.out.lines) == LONG_LINE
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("auth", "login", "--with-key", "--profile", "w\udce9rk"), "the profile name from --profile is not UTF-8 text"),
+        (("ask", "--profile", "w\udce9rk", "hi"), "the profile name from --profile is not UTF-8 text"),
+        (("ask", "--base-url", "http://h\udce9/", "hi"), "bad base URL from --base-url: 'http://h\\udce9'"),
+        (("inspect", "01a2\udce9"), "no history record or generation id matches '01a2\\udce9'"),
+    ],
+    ids=["auth-login-profile", "ask-profile", "ask-base-url", "inspect-ref"],
+)  # fmt: skip
+def test_arguments_that_are_not_utf8_are_usage_errors_everywhere(
+    routed_home: Home, router: RouterServer, args: tuple[str, ...], error: str
+) -> None:
+    result = routed_home.run(*args, input="k-0123456789")
+    assert (result.returncode, result.stdout) == (2, "")
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"error: {error}"
+    assert lines[1].startswith("hint: ")
+    assert len(lines) == 2
+    assert router.requests == []
