@@ -148,10 +148,14 @@ def build_client(settings: Settings, key: str) -> anthropic.Anthropic:
       so they win. os.environ is not touched: unsetting variables while threads run is unsafe, and the
       environment belongs to the user.
     - No OpenTelemetry spans or trace headers, whatever ANTHROPIC_OPEN_TELEMETRY* say.
+    - trust_env=False, as for models/routers: HTTP(S)_PROXY/ALL_PROXY would send the request (and over a
+      plain http:// base URL, the key itself) to a proxy, and SSL_CERT_FILE/DIR could swap the
+      certificates that vouch for the router. The key goes to the base URL and nowhere else.
     """
     import anthropic
     import httpx2
 
+    timeout = httpx2.Timeout(settings.timeout.value, connect=CONNECT_TIMEOUT)
     omit = anthropic.Omit()
     headers: dict[str, Any] = dict.fromkeys(
         env_header_names(os.environ.get("ANTHROPIC_CUSTOM_HEADERS")), omit
@@ -163,9 +167,11 @@ def build_client(settings: Settings, key: str) -> anthropic.Anthropic:
         auth_token=key,
         base_url=base_url_of(settings),
         max_retries=0,
-        timeout=httpx2.Timeout(settings.timeout.value, connect=CONNECT_TIMEOUT),
+        timeout=timeout,
         default_headers=headers,
         open_telemetry={"traces": False, "propagation": False},
+        # A plain client: the SDK's DefaultHttpxClient mounts environment proxies even with trust_env=False.
+        http_client=httpx2.Client(trust_env=False, follow_redirects=False, timeout=timeout),
     )
 
 

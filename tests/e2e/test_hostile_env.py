@@ -94,22 +94,7 @@ def test_anthropic_credentials_base_url_headers_and_login_profile_are_ignored(
     assert decoy.requests == []
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="ask honours HTTP(S)_PROXY (the SDK's HTTP client trusts the environment) while "
-                "models and routers ignore it (trust_env=False): a policy to settle, see README Reliability",
-            ),
-        )
-        if name.startswith("ask")
-        else name
-        for name in COMMANDS
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_proxy_variables_divert_nothing(
     routed_home: Home, router: RouterServer, decoy: RouterServer, command: str
 ) -> None:
