@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Home, cli_path
-from tests.e2e.test_ask_terminal import run_on_terminal
 from tests.router_server import RouterServer, json_reply, message, sse_events, sse_reply
+from tests.terminal import run_on_terminal
 
 NOT_UTF8_HINT = "hint: arguments and INWORLD_* variables must be UTF-8; convert first, e.g. with iconv"
 

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Home, cli_path
-from tests.e2e.test_ask_terminal import run_on_terminal
 from tests.router_server import Reply, RouterServer, error_reply, json_reply, message, sse_events, sse_reply
+from tests.terminal import run_on_terminal
 
 FAST_RETRIES = {"INWORLD_RETRY_BASE_DELAY": "0.01"}
 REQUEST_ID = "req-test-123"  # every reply of the local router carries it

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_KEY, Home
-from tests.e2e.test_ask_terminal import SPINNER_FRAMES, run_on_terminal
 from tests.fixtures_catalog import MODELS_PATH, ROUTERS_PATH, serve_catalog
 from tests.router_server import FAILOVER_METADATA, Received, RouterServer, sse_events, sse_reply
+from tests.terminal import SPINNER_FRAMES, run_on_terminal
 
 ANTHROPIC_CONFIG = {  # the SDK 2.13 layout: <config dir>/active_config, configs/<profile>.json, credentials/
     "active_config": "default\n",

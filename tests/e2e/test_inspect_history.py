@@ -4,22 +4,18 @@ database, files and stdin. (Records made by `ask` itself are covered with `ask`'
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
-import select
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from inworld_cli.history import HistoryStore, Record, new_record_id, utc_timestamp
-from tests.conftest import Home, cli_path
+from tests.conftest import Home
 from tests.e2e.test_import_guard import loaded_modules
 from tests.router_server import FAILOVER_METADATA, message
+from tests.terminal import run_on_terminal
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "failover-response.json"
 T0 = 1_790_000_000.0
@@ -356,31 +352,9 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def run_on_pty(home: Home, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    controller, terminal = pty.openpty()
-    env = {**home.env, "COLUMNS": "100", "LINES": "60", **(env or {})}
-    proc = subprocess.Popen(
-        [cli_path(), *args], stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True
-    )
-    os.close(terminal)
-    output = b""
-    deadline = time.monotonic() + 30
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(controller, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                output += chunk
-            elif proc.poll() is not None:
-                break
-        status = proc.wait(timeout=30)
-    finally:
-        os.close(controller)
-    return status, output.decode("utf-8", "replace").replace("\r\n", "\n")
+    """Exit status and the raw bytes a 100x60 terminal received (escape codes kept), as text."""
+    run = run_on_terminal(home, *args, env=env, columns=100, rows=60)
+    return run.status, run.out.data.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
 def test_inspect_on_a_terminal_draws_the_timeline(home: Home) -> None:
