@@ -63,6 +63,15 @@ def _debugging() -> bool:
     return _debug["on"] or os.environ.get("INWORLD_DEBUG", "") not in ("", "0")
 
 
+def _traceback_if_debugging() -> None:
+    """With --debug, the traceback of the exception being handled (keys masked), before its usual lines."""
+    if _debugging():
+        import traceback
+
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(redact(traceback.format_exc()))
+
+
 def _report(message: str, hint: str | None) -> None:
     try:
         sys.stderr.write(sanitize(redact(f"error: {message}")) + "\n")
@@ -91,8 +100,7 @@ def main() -> NoReturn:
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except CliError as exc:
-        if _debugging():
-            raise
+        _traceback_if_debugging()
         _report(exc.message, exc.hint)
         status = exc.status
     except StdoutClosed:
@@ -101,8 +109,7 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         status = ExitStatus.INTERRUPTED
     except Exception as exc:
-        if _debugging():
-            raise
+        _traceback_if_debugging()
         _report(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug, and report it")
         status = ExitStatus.LOCAL
     _flush_output()
