@@ -279,11 +279,23 @@ class HistoryStore:
                 conn.execute("ROLLBACK")
                 raise
 
+    def _check_parents(self) -> None:
+        """No file is no history, unless a file stands where a directory of its path should be."""
+        for parent in self.path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise HistoryError(
+                        f"cannot read history {self.path}: {parent} is not a directory",
+                        hint=f"move {parent} aside",
+                    )
+                return
+
     # -- reading -------------------------------------------------------------------------------------
     # Reads never create the database: with no file there is simply no history yet.
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         if not self.exists():
+            self._check_parents()
             return []
         with self._connect("read") as conn:
             return conn.execute(sql, params).fetchall()

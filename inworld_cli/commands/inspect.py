@@ -11,7 +11,7 @@ import typer
 
 from inworld_cli.console import json_text
 from inworld_cli.deps import Deps
-from inworld_cli.errors import UsageError
+from inworld_cli.errors import LocalError, UsageError
 from inworld_cli.options import JsonOption
 
 if TYPE_CHECKING:  # imported where used: other commands must not pay for sqlite3 and the renderer
@@ -113,8 +113,10 @@ def load_record(ref: str | None, deps: Deps) -> Record:
         if path.exists() or _looks_like_path(ref):
             try:
                 raw = path.read_bytes()
-            except OSError as exc:
-                raise UsageError(f"cannot read {ref}: {exc.strerror or exc}", hint=_WHAT_FITS) from None
+            except FileNotFoundError:
+                raise UsageError(f"no such file: {ref}", hint=_WHAT_FITS) from None
+            except OSError as exc:  # it is there but cannot be read: a local failure, not a bad REF
+                raise LocalError(f"cannot read {ref}: {exc.strerror or exc}", hint=f"check {ref}") from None
             return record_from_document(_parse(raw, ref), ref, deps)
     from inworld_cli.history import HistoryStore
 

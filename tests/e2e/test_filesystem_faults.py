@@ -176,3 +176,18 @@ def test_a_config_edited_into_invalid_toml_is_exit_2_and_left_unchanged(
     assert config.read_text() == broken
     assert credentials.read_bytes() == saved
     assert router.requests == []
+
+
+def test_a_state_directory_that_is_a_file_is_reported_not_taken_for_no_history(routed_home: Home) -> None:
+    routed_home.state_dir.parent.mkdir(parents=True, exist_ok=True)
+    routed_home.state_dir.write_text("a file where the state directory should be")
+    answer = routed_home.run("ask", "hi")
+    assert (answer.returncode, answer.stdout) == (0, "Hello!\n")
+    assert answer.stderr.startswith("warning: this request was not saved in history")
+    for args in (["history"], ["inspect"]):
+        result = routed_home.run(*args)
+        assert (result.returncode, result.stdout) == (1, ""), args
+        assert result.stderr.splitlines() == [
+            f"error: cannot read history {db_of(routed_home)}: {routed_home.state_dir} is not a directory",
+            f"hint: move {routed_home.state_dir} aside",
+        ]

@@ -224,8 +224,8 @@ def test_odd_metadata_and_no_metadata_are_shown_without_error(home: Home, tmp_pa
         (["-"], "", "error: stdin is empty"),
         (["-"], '{"hello": "world"}', "error: stdin is not a Messages response, a history record or routing"),
         (["-"], "[]", "error: stdin holds an empty JSON array"),
-        (["missing.json"], "", "error: cannot read missing.json: No such file or directory"),
-        (["./nowhere"], "", "error: cannot read ./nowhere: No such file or directory"),
+        (["missing.json"], "", "error: no such file: missing.json"),
+        (["./nowhere"], "", "error: no such file: ./nowhere"),
     ],
 )
 def test_bad_input_is_exit_2_with_one_line(
@@ -416,3 +416,18 @@ def test_rendering_real_records_imports_nothing_heavy(home: Home, args: list[str
     """With a record to show (the import guard's fast paths run with an empty history)."""
     add(home, T0)
     assert loaded_modules(home, args) == []
+
+
+def test_a_file_that_is_there_but_cannot_be_read_is_a_local_error(home: Home, tmp_path: Path) -> None:
+    # Tests run as root, which reads any file: a Unix socket is a path that exists and cannot be read.
+    import socket
+
+    path = tmp_path / "response.json"
+    with socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(str(path))
+        result = home.run("inspect", str(path))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"error: cannot read {path}: No such device or address",
+        f"hint: check {path}",
+    ]
