@@ -22,7 +22,6 @@ from inworld_cli.errors import UsageError, remember_secret
 from inworld_cli.files import atomic_write, ensure_private_dir, is_readable_by_others
 
 APP_NAME = "inworld-router"
-ENV_PREFIX = "INWORLD_"
 DEFAULT_PROFILE = "default"
 DEFAULT_BASE_URL = "https://api.inworld.ai"
 DEFAULT_MODEL = "auto"
