@@ -16,6 +16,7 @@ answer) a stale cache is served with the reason, so listing and completion work 
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from inworld_cli.errors import (
     RouterFailure,
 )
 from inworld_cli.files import atomic_write
-from inworld_cli.router_errors import status_error
+from inworld_cli.router_errors import network_hint, status_error
 from inworld_cli.settings import CONNECT_TIMEOUT, Settings
 
 MODELS_PATH = "/llm/v1alpha/models"
@@ -152,12 +153,12 @@ def get_json(
             response = client.get(base + path, params=params, headers=headers)
     except httpx2.TimeoutException:
         raise NetworkFailure(
-            f"the router at {base} did not answer within {timeout:g} s", hint="check your connection"
+            f"the router at {base} did not answer within {timeout:g} s", hint=network_hint(base, os.environ)
         ) from None
     except httpx2.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise NetworkFailure(
-            f"cannot reach the router at {base}: {reason}", hint="check your connection and the base URL"
+            f"cannot reach the router at {base}: {reason}", hint=network_hint(base, os.environ)
         ) from None
     if response.status_code == 404 and not_found is not None:
         raise not_found

@@ -32,6 +32,7 @@ from inworld_cli.router_errors import (
     SdkUnavailable,
     base_delay,
     event_error,
+    network_hint,
     one_line,
     parse_error_body,
     parse_json_error,
@@ -335,7 +336,7 @@ class _Exchange:
         return _Retry(failure, reason, retry_after_seconds(response.headers, time.time()))
 
     def _network(self, message: str) -> NetworkFailed:
-        return NetworkFailed(message, f"check the network and --base-url ({self.base_url})")
+        return NetworkFailed(message, network_hint(self.base_url, os.environ))
 
     def _timeout(self, message: str, request_id: str | None = None) -> NetworkFailed:
         return NetworkFailed(message, f"raise --timeout (now {self.timeout:g} s)", request_id=request_id)

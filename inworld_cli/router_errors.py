@@ -243,6 +243,19 @@ def status_hint(status: int, base_url: str) -> str:
     return "check the request: model name and parameters"
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def network_hint(base_url: str, env: Mapping[str, str]) -> str:
+    """What to check when the router cannot be reached; says so when a proxy variable is set, since the
+    CLI never uses one (the key goes to the base URL only) and that may be why."""
+    hint = f"check the network and --base-url ({base_url})"
+    proxies = [name for name in PROXY_VARIABLES if env.get(name)]
+    if proxies:
+        hint += f"; {proxies[0]} is set, but inworld-router never uses a proxy: it connects directly"
+    return hint
+
+
 def _class_for(status: int) -> type[RequestFailed]:
     if status in (401, 403):
         return AuthFailed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,9 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from inworld_cli.router_errors import PROXY_VARIABLES
 from tests.router_server import RouterServer
 
 TEST_KEY = "iw-test-KEY-0123456789abcdef"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def cli_path() -> str:
@@ -78,6 +87,9 @@ class Home:
 def isolated_env(root: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("INWORLD_", "ANTHROPIC_", "XDG_"))}
     keep.pop("NO_COLOR", None)
+    # The machine's own proxy settings would change the hints the tests expect (the CLI never uses them).
+    for name in PROXY_VARIABLES:
+        keep.pop(name, None)
     # pytest-xdist workers export COLUMNS=80 and LINES=24, which rich prefers to a pty's real size.
     keep.pop("COLUMNS", None)
     keep.pop("LINES", None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,9 +16,16 @@ import pytest
 
 from inworld_cli.client import Outcome, send_message, start_sdk_import
 from inworld_cli.errors import LOGIN_HINT, ExitStatus, UsageError
-from inworld_cli.router_errors import AuthFailed, NetworkFailed, Rejected, RequestFailed, RouterFailed
+from inworld_cli.router_errors import (
+    PROXY_VARIABLES,
+    AuthFailed,
+    NetworkFailed,
+    Rejected,
+    RequestFailed,
+    RouterFailed,
+)
 from inworld_cli.settings import Overrides, Paths, Setting, Settings, resolve
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, closed_port
 from tests.router_server import (
     DEFAULT_METADATA,
     FAILOVER_METADATA,
@@ -97,12 +103,6 @@ def fail(settings: Settings, seen: Seen, *, stream: bool = True) -> RequestFaile
     with pytest.raises(RequestFailed) as info:
         send(settings, seen, stream=stream)
     return info.value
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- answers ----------------------------------------------------------------------------------------------------
@@ -539,7 +539,11 @@ def test_a_malformed_event_is_a_router_failure(router: RouterServer, paths: Path
     )
 
 
-def test_connection_refused_is_a_network_failure_after_retries(paths: Paths) -> None:
+def test_connection_refused_is_a_network_failure_after_retries(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     url = f"http://127.0.0.1:{closed_port()}"
     seen = Seen()
     error = fail(settings_for(paths, url, retries=1), seen)

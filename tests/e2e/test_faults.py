@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Home, cli_path
+from tests.conftest import Home, cli_path, closed_port
 from tests.router_server import Reply, RouterServer, error_reply, json_reply, message, sse_events, sse_reply
 from tests.terminal import run_on_terminal
 
@@ -33,12 +32,6 @@ CHECK_REQUEST_HINT = "check the request: model name and parameters"
 DROPPED_HINT = "the router or the network dropped the answer; try again"
 NOT_ROUTER_HINT = "check --base-url ({url}): it should point at the Inworld Router"
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def partial_events() -> list[tuple[str, dict[str, Any]]]:
@@ -395,3 +388,20 @@ def test_an_absurd_retry_after_is_capped_at_30_seconds(routed_home: Home, router
     assert len(router.messages_requests) == 1
     record = history(routed_home, 1)[0]
     assert (record["exit_status"], record["error"]["type"], record["partial"]) == (130, "interrupted", False)
+
+
+@pytest.mark.parametrize("command", [["ask", "hi"], ["models", "--refresh"]])
+def test_a_set_proxy_variable_is_named_when_the_router_cannot_be_reached(
+    routed_home: Home, command: list[str]
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    env = {"INWORLD_BASE_URL": url, "INWORLD_RETRY_BASE_DELAY": "0.01", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    result = routed_home.run(*command, env=env)
+    assert (result.returncode, result.stdout) == (6, "")
+    hint = result.stderr.splitlines()[-1]
+    assert hint == (
+        f"hint: check the network and --base-url ({url}); "
+        "HTTPS_PROXY is set, but inworld-router never uses a proxy: it connects directly"
+    )
+    without = routed_home.run(*command, env={k: v for k, v in env.items() if k != "HTTPS_PROXY"})
+    assert without.stderr.splitlines()[-1] == f"hint: check the network and --base-url ({url})"
