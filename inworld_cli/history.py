@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import sqlite3
 import stat
 import time
@@ -60,6 +59,8 @@ def utc_timestamp(now: float | None = None) -> str:
 
 def new_record_id(now: float | None = None) -> str:
     """12 hex digits of milliseconds since the epoch + 8 random hex: ids sort by time, prefixes identify."""
+    import secrets  # here, not at the top: only writers need it, and it costs readers ~3 ms (hmac, hashlib)
+
     millis = int((time.time() if now is None else now) * 1000)
     return f"{millis:012x}{secrets.token_hex(4)}"
 
@@ -186,6 +187,8 @@ class HistoryStore:
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() > deadline:
                     raise
+                import secrets
+
                 time.sleep(0.01 + secrets.randbelow(40) / 1000)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
