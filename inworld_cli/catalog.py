@@ -35,7 +35,6 @@ from inworld_cli.errors import (
     RouterFailure,
 )
 from inworld_cli.files import atomic_write
-from inworld_cli.router_errors import network_hint, status_error
 from inworld_cli.settings import CONNECT_TIMEOUT, Settings
 
 MODELS_PATH = "/llm/v1alpha/models"
@@ -135,7 +134,11 @@ def get_json(
     """GET {base}{path} with the key as Basic auth; the parsed JSON, or a CliError with the exit status
     (`not_found`, when given, for a 404)."""
     key = require_key(settings)
+    # Imported here: the HTTP library, and the error tables, are only needed once a request is made
+    # (models.py and routers.py import this module on every start, for completion and --help).
     import httpx2
+
+    from inworld_cli.router_errors import network_hint, status_error
 
     base = settings.base_url.value
     timeout = min(settings.timeout.value, READ_TIMEOUT_S)
