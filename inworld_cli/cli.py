@@ -1,4 +1,4 @@
-"""The root command: composes the command groups and turns every failure into a message and an exit status.
+"""The root command: composes the command groups, and turns every failure into a message and an exit status.
 
 Nothing heavy is imported here: `--help`, completion and `auth` must not pay for the SDK or rich's
 markdown renderer.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from typing import Annotated, NoReturn
 
 import typer
@@ -17,16 +18,18 @@ from inworld_cli import __version__
 from inworld_cli.commands import ask, auth, models, routers
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
-from inworld_cli.console import StdoutClosed, sanitize
-from inworld_cli.errors import CliError, ExitStatus, redact
+from inworld_cli.commands.context import environment_of, help_without_subcommand
+from inworld_cli.environment import Environment
+from inworld_cli.errors import CliError, ExitStatus
+from inworld_cli.output.console import StdoutClosed
 
 app = typer.Typer(
     name="inworld-router",
     help="Ask the Inworld Router, script it, and see how it routed each request.",
-    no_args_is_help=True,
     # A traceback's local variables could include the API key: never show them.
     pretty_exceptions_show_locals=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("ask")(ask.ask)
@@ -34,9 +37,7 @@ app.add_typer(auth.app, name="auth")
 app.command("inspect")(inspect_cmd.inspect)
 app.command("history")(history_cmd.history)
 app.command("models")(models.models)
-app.command("routers")(routers.routers)
-
-_debug = {"on": False}
+app.add_typer(routers.app, name="routers")
 
 
 def _version(value: bool) -> None:
@@ -45,98 +46,81 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks for internal errors \\[env: INWORLD_DEBUG=1].")
+        bool, typer.Option("--debug", help="Show tracebacks for internal errors [env: INWORLD_DEBUG=1].")
     ] = False,
 ) -> None:
     """Ask the Inworld Router, script it, and see how it routed each request."""
-    if debug:
-        _debug["on"] = True
+    env = environment_of(ctx)
+    env.debug = env.debug or debug
+    help_without_subcommand(ctx)
 
 
-def _debugging() -> bool:
-    return _debug["on"] or os.environ.get("INWORLD_DEBUG", "") not in ("", "0")
+def _report(env: Environment, message: str, hint: str | None) -> None:
+    env.streams.error(env.secrets.redact(message), env.secrets.redact(hint) if hint else None)
 
 
-def _traceback_if_debugging() -> None:
+def _traceback_if_debugging(env: Environment) -> None:
     """With --debug, the traceback of the exception being handled (keys masked), before its usual lines."""
-    if _debugging():
+    if env.debug:
         import traceback
 
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(redact(traceback.format_exc()))
+            env.streams.stderr.write(env.secrets.redact(traceback.format_exc()))
 
 
-def _report(message: str, hint: str | None) -> None:
+def _usage_error(env: Environment, exc: typer.TyperException) -> int:
+    """Typer's own usage errors (an unknown option, a missing value) in the one style: error and hint."""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "inworld-router"
+    _report(env, exc.format_message(), f"see: {command} --help")
+    return exc.exit_code
+
+
+def main(args: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run one command line; the exit status. Tests call this in-process with their own environment."""
+    env = env or Environment.from_process()
+    env.debug = env.debug or env.vars.get("INWORLD_DEBUG", "") not in ("", "0")
     try:
-        sys.stderr.write(sanitize(redact(f"error: {message}")) + "\n")
-        if hint:
-            sys.stderr.write(sanitize(redact(f"hint: {hint}")) + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-
-
-def _silence_stdout() -> None:
-    # After the reader of stdout has gone, anything still buffered would fail again at exit and print
-    # "Exception ignored ... BrokenPipeError": point stdout at /dev/null instead.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
-
-
-def main() -> NoReturn:
-    status: int
-    try:
-        app(prog_name="inworld-router")
-        status = ExitStatus.OK
-    except SystemExit as exc:
+        status = app(args=args, prog_name="inworld-router", obj=env, standalone_mode=False)
+        status = status if isinstance(status, int) else ExitStatus.OK
+    except SystemExit as exc:  # completion, and --help of Typer's eager options
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except CliError as exc:
-        _traceback_if_debugging()
-        _report(exc.message, exc.hint)
+        _traceback_if_debugging(env)
+        _report(env, exc.message, exc.hint)
         status = exc.status
-    except StdoutClosed:
-        _silence_stdout()
-        status = 141
+    except typer.TyperException as exc:
+        status = _usage_error(env, exc)
+    except (StdoutClosed, BrokenPipeError):
+        env.streams.silence_stdout()
+        status = ExitStatus.STDOUT_CLOSED
     except KeyboardInterrupt:
         status = ExitStatus.INTERRUPTED
-    except Exception as exc:
-        _traceback_if_debugging()
-        _report(f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug, and report it")
+    except typer.Abort:  # end of input at a prompt
+        _report(env, "aborted: the input ended", None)
         status = ExitStatus.LOCAL
-    _flush_output()
-    sys.exit(status)
-
-
-def _flush_output() -> None:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-    except (OSError, ValueError):
-        pass
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.flush()
+    except Exception as exc:
+        _traceback_if_debugging(env)
+        _report(env, f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug, and report it")
+        status = ExitStatus.LOCAL
+    env.streams.flush()
+    return status
 
 
 def entry() -> NoReturn:
     """The console script: `main`, then an immediate exit.
 
     Tearing down the interpreter after the SDK's ~3,000 modules takes ~180 ms and runs nothing we need:
-    output is flushed here, and history rows are durable once committed. (`main` itself keeps raising
-    SystemExit, so tests can call it in-process.)
+    output is flushed, and history rows are durable once committed.
     """
-    try:
-        main()
-    except SystemExit as exc:
-        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    _flush_output()
+    status = main()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
     os._exit(status)

@@ -1,19 +1,29 @@
-"""Shared fixtures: an isolated home for every test, the local router, and a runner for the installed CLI."""
+"""Shared fixtures: an isolated home for every test, the local router, and two ways to run the CLI: in this
+process (the command line through `cli.main`, with the test's streams, environment and a clock that does not
+wait), and the installed command in a subprocess, for what only a real process shows."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from inworld_cli.router_errors import PROXY_VARIABLES
+from inworld_cli import cli
+from inworld_cli.environment import Environment
+from inworld_cli.output.console import Output, Streams
+from inworld_cli.router.failures import PROXY_VARIABLES
+from inworld_cli.store.settings import Paths
 from tests.router_server import RouterServer
 
 TEST_KEY = "iw-test-KEY-0123456789abcdef"
@@ -58,9 +68,20 @@ class Home:
         *args: str,
         input: bytes | str | None = None,
         env: dict[str, str] | None = None,
+        clock: InstantClock | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the command line in this process; stdout and stderr are kept apart."""
+        data = input.encode() if isinstance(input, str) else input
+        return run_in_process(list(args), {**self.env, **(env or {})}, data or b"", clock or InstantClock())
+
+    def spawn(
+        self,
+        *args: str,
+        input: bytes | str | None = None,
+        env: dict[str, str] | None = None,
         timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
-        """Run the installed command; stdout and stderr are kept apart."""
+        """Run the installed command in a subprocess; stdout and stderr are kept apart."""
         full_env = {**self.env, **(env or {})}
         data = input.encode() if isinstance(input, str) else input
         result = subprocess.run(
@@ -82,6 +103,61 @@ class Home:
         args = ["auth", "login", "--with-key"] + (["--profile", profile] if profile else [])
         result = self.run(*args, input=key)
         assert result.returncode == 0, result.stderr
+
+
+@dataclass
+class InstantClock:
+    """Real time, but waits (between retries) return at once; each wait is recorded."""
+
+    waits: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        self.waits.append(seconds)
+        return event.is_set()
+
+
+@contextlib.contextmanager
+def process_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """os.environ as `variables` for the duration: what the SDK and platformdirs read is the test's."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_in_process(
+    args: list[str], variables: dict[str, str], stdin: bytes, clock: InstantClock
+) -> subprocess.CompletedProcess[str]:
+    """`inworld-router ARGS` through cli.main, with stdin, stdout and stderr of its own (not terminals)."""
+    out, err = io.BytesIO(), io.BytesIO()
+    stdout = io.TextIOWrapper(
+        out, encoding=variables.get("PYTHONIOENCODING") or "utf-8", errors="replace", write_through=True
+    )
+    stderr = io.TextIOWrapper(err, encoding="utf-8", errors="backslashreplace", write_through=True)
+    with (
+        process_environment(variables),
+        contextlib.redirect_stdout(stdout),  # Typer's own output: help, --version, completion
+        contextlib.redirect_stderr(stderr),
+    ):
+        streams = Streams(stdin=io.BytesIO(stdin), stdout=Output(stdout), stderr=stderr, env=dict(variables))
+        env = Environment(streams=streams, paths=Paths.from_platform(), clock=clock, jitter=lambda: 0.0)
+        try:
+            status = cli.main(args, env)
+        finally:
+            env.close()
+    return subprocess.CompletedProcess(
+        ["inworld-router", *args], status, out.getvalue().decode("utf-8", "replace"), err.getvalue().decode()
+    )
 
 
 def isolated_env(root: Path) -> dict[str, str]:

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from inworld_cli.deps import Deps
-from inworld_cli.errors import LOGIN_HINT, AuthError, UsageError
-from inworld_cli.files import atomic_write
-from inworld_cli.options import BaseUrlOption, JsonOption, ProfileOption
-from inworld_cli.settings import (
+from inworld_cli.commands.context import environment_of, help_without_subcommand
+from inworld_cli.commands.options import BaseUrlOption, JsonOption, ProfileOption
+from inworld_cli.environment import Environment
+from inworld_cli.errors import UsageError, no_key_error
+from inworld_cli.store.files import atomic_write
+from inworld_cli.store.settings import (
     Overrides,
     Settings,
     load_config,
@@ -23,14 +24,12 @@ from inworld_cli.settings import (
     save_api_key,
 )
 
-app = typer.Typer(
-    help="Store, show, remove or print the Inworld API key.",
-    no_args_is_help=True,
-)
+app = typer.Typer(help="Store, show, remove or print the Inworld API key.")
 
 
-def _no_key_error(settings: Settings) -> AuthError:
-    return AuthError(f"no API key for profile '{settings.profile.value}'", hint=LOGIN_HINT)
+@app.callback(invoke_without_command=True)
+def _group(ctx: typer.Context) -> None:
+    help_without_subcommand(ctx)
 
 
 # -- login ---------------------------------------------------------------------------------------------
@@ -43,8 +42,8 @@ class LoginOptions:
     with_key: bool
 
 
-def _read_key(deps: Deps, with_key: bool) -> tuple[str, str]:
-    streams = deps.streams
+def _read_key(env: Environment, with_key: bool) -> tuple[str, str]:
+    streams = env.streams
     if with_key or not streams.stdin_is_terminal:
         try:
             return streams.stdin.read().decode("utf-8"), "stdin"
@@ -57,35 +56,36 @@ def _read_key(deps: Deps, with_key: bool) -> tuple[str, str]:
     ), "the prompt"
 
 
-def _save_base_url(deps: Deps, profile: str, base_url: str) -> None:
+def _save_base_url(env: Environment, profile: str, base_url: str) -> None:
     import tomli_w
 
-    path = deps.paths.config_file
+    path = env.paths.config_file
     config = load_config(path)  # refuses (exit 2) rather than overwrite a file it cannot read
     config.setdefault("profiles", {}).setdefault(profile, {})["base_url"] = base_url
     atomic_write(path, tomli_w.dumps(config).encode("utf-8"))
 
 
-def run_login(options: LoginOptions, deps: Deps) -> None:
-    settings = deps.settings(Overrides(profile=options.profile))
+def run_login(options: LoginOptions, env: Environment) -> None:
+    settings = env.settings(Overrides(profile=options.profile))
     profile = settings.profile.value
     base_url = normalize_base_url(options.base_url, "--base-url") if options.base_url else None
-    raw, origin = _read_key(deps, options.with_key)
+    raw, origin = _read_key(env, options.with_key)
     key = normalize_api_key(raw, origin)
-    path = deps.paths.credentials_file
+    path = env.paths.credentials_file
     save_api_key(path, profile, key)
     if base_url:
-        _save_base_url(deps, profile, base_url)
-    streams = deps.streams
+        _save_base_url(env, profile, base_url)
+    streams = env.streams
     streams.err(f"Saved the key {mask_key(key)} for profile '{profile}' in {path}")
     if base_url:
-        streams.err(f"Saved base_url {base_url} for profile '{profile}' in {deps.paths.config_file}")
+        streams.err(f"Saved base_url {base_url} for profile '{profile}' in {env.paths.config_file}")
     if "INWORLD_API_KEY" in streams.env:
         streams.warn("INWORLD_API_KEY is set and takes precedence over the stored key")
 
 
 @app.command()
 def login(
+    ctx: typer.Context,
     profile: ProfileOption = None,
     base_url: BaseUrlOption = None,
     with_key: Annotated[bool, typer.Option("--with-key", help="Read the key from stdin.")] = False,
@@ -100,7 +100,7 @@ def login(
 
       inworld-router auth login --profile staging --base-url https://staging.example.com
     """
-    run_login(LoginOptions(profile, base_url, with_key), Deps.from_process())
+    run_login(LoginOptions(profile, base_url, with_key), environment_of(ctx))
 
 
 # -- status --------------------------------------------------------------------------------------------
@@ -138,16 +138,16 @@ def _status_text(record: dict[str, Any]) -> str:
     return "".join(f"{name + ':':<13}{value}\n" for name, value in rows)
 
 
-def run_status(profile: str | None, as_json: bool, deps: Deps) -> None:
-    settings = deps.settings(Overrides(profile=profile))
+def run_status(profile: str | None, as_json: bool, env: Environment) -> None:
+    settings = env.settings(Overrides(profile=profile))
     record = status_record(settings)
-    deps.streams.out(json.dumps(record, indent=2) + "\n" if as_json else _status_text(record))
+    env.streams.out(json.dumps(record, indent=2) + "\n" if as_json else _status_text(record))
     if settings.api_key.value is None:
-        raise _no_key_error(settings)
+        raise no_key_error(settings.profile.value)
 
 
 @app.command()
-def status(profile: ProfileOption = None, as_json: JsonOption = False) -> None:
+def status(ctx: typer.Context, profile: ProfileOption = None, as_json: JsonOption = False) -> None:
     """Show the profile, where the key comes from (masked), the base URL and model, and the files.
 
     Exits 0 when a key is available, 3 when none is.
@@ -158,51 +158,51 @@ def status(profile: ProfileOption = None, as_json: JsonOption = False) -> None:
 
       inworld-router auth status --json | jq -r .api_key.source
     """
-    run_status(profile, as_json, Deps.from_process())
+    run_status(profile, as_json, environment_of(ctx))
 
 
 # -- logout --------------------------------------------------------------------------------------------
 
 
-def run_logout(profile: str | None, deps: Deps) -> None:
-    settings = deps.settings(Overrides(profile=profile))
+def run_logout(profile: str | None, env: Environment) -> None:
+    settings = env.settings(Overrides(profile=profile))
     name = settings.profile.value
-    path = deps.paths.credentials_file
+    path = env.paths.credentials_file
     if remove_api_key(path, name):
-        deps.streams.err(f"Removed the key for profile '{name}' from {path}")
+        env.streams.err(f"Removed the key for profile '{name}' from {path}")
     else:
-        deps.streams.err(f"No key stored for profile '{name}'; nothing to remove")
-    if "INWORLD_API_KEY" in deps.streams.env:
-        deps.streams.warn("INWORLD_API_KEY is still set and still supplies a key")
+        env.streams.err(f"No key stored for profile '{name}'; nothing to remove")
+    if "INWORLD_API_KEY" in env.streams.env:
+        env.streams.warn("INWORLD_API_KEY is still set and still supplies a key")
 
 
 @app.command()
-def logout(profile: ProfileOption = None) -> None:
+def logout(ctx: typer.Context, profile: ProfileOption = None) -> None:
     """Remove a profile's stored key (its settings stay).
 
     Example:
 
       inworld-router auth logout --profile staging
     """
-    run_logout(profile, Deps.from_process())
+    run_logout(profile, environment_of(ctx))
 
 
 # -- token ---------------------------------------------------------------------------------------------
 
 
-def run_token(profile: str | None, deps: Deps) -> None:
-    settings = deps.settings(Overrides(profile=profile))
+def run_token(profile: str | None, env: Environment) -> None:
+    settings = env.settings(Overrides(profile=profile))
     if settings.api_key.value is None:
-        raise _no_key_error(settings)
-    deps.streams.out(settings.api_key.value + "\n")
+        raise no_key_error(settings.profile.value)
+    env.streams.out(settings.api_key.value + "\n")
 
 
 @app.command()
-def token(profile: ProfileOption = None) -> None:
+def token(ctx: typer.Context, profile: ProfileOption = None) -> None:
     """Print the key alone on stdout, for scripts.
 
     Example:
 
       curl -H "Authorization: Bearer $(inworld-router auth token)" ...
     """
-    run_token(profile, Deps.from_process())
+    run_token(profile, environment_of(ctx))

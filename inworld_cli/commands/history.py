@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from inworld_cli.console import json_text
-from inworld_cli.deps import Deps
-from inworld_cli.options import JsonOption
+from inworld_cli.commands.context import environment_of
+from inworld_cli.commands.options import JsonOption
+from inworld_cli.environment import Environment
+from inworld_cli.output.console import json_text
 
 DEFAULT_LIMIT = 20
 
@@ -20,14 +21,14 @@ class HistoryOptions:
     as_json: bool
 
 
-def run_history(options: HistoryOptions, deps: Deps) -> None:
+def run_history(options: HistoryOptions, env: Environment) -> None:
     # Imported here, not at the top: every other command would pay for sqlite3 and the renderer.
-    from inworld_cli.history import HistoryStore
-    from inworld_cli.render import history_row, history_table, history_text
+    from inworld_cli.output.timeline import history_row, history_table, history_text
+    from inworld_cli.store.history import HistoryStore
 
-    store = HistoryStore(deps.paths.history_db)
+    store = HistoryStore(env.paths.history_db)
     records = store.recent(options.limit)
-    streams = deps.streams
+    streams = env.streams
     if options.as_json:
         streams.out(json_text([r.to_json() for r in records]) + "\n")
         return
@@ -43,6 +44,7 @@ def run_history(options: HistoryOptions, deps: Deps) -> None:
 
 
 def history(
+    ctx: typer.Context,
     limit: Annotated[
         int, typer.Option("-n", "--limit", min=1, help="How many records to show, newest first.")
     ] = DEFAULT_LIMIT,
@@ -62,4 +64,4 @@ def history(
 
       inworld-router history --json | jq -r '.[0].response.metadata.generation_id'
     """
-    run_history(HistoryOptions(limit, as_json), Deps.from_process())
+    run_history(HistoryOptions(limit, as_json), environment_of(ctx))

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from inworld_cli.console import json_text
-from inworld_cli.deps import Deps
+from inworld_cli.commands.context import environment_of
+from inworld_cli.commands.options import JsonOption
+from inworld_cli.environment import Environment
 from inworld_cli.errors import LocalError, UsageError
-from inworld_cli.options import JsonOption
+from inworld_cli.output.console import json_text
 
 if TYPE_CHECKING:  # imported where used: other commands must not pay for sqlite3 and the renderer
-    from inworld_cli.history import Record
+    from inworld_cli.core.record import Record
 
 _MESSAGE_KEYS = {"content", "stop_reason", "usage", "role"}
 _METADATA_KEYS = {"attempts", "generation_id", "reasoning"}
@@ -33,7 +34,7 @@ class InspectOptions:
 
 def _bare_record(response: dict[str, Any]) -> Record:
     """A record for a response that did not come from history: nothing known but the response."""
-    from inworld_cli.history import Record
+    from inworld_cli.core.record import Record
 
     return Record(
         id="",
@@ -48,18 +49,18 @@ def _bare_record(response: dict[str, Any]) -> Record:
     )
 
 
-def record_from_document(data: object, source: str, deps: Deps) -> Record:
+def record_from_document(data: object, source: str, env: Environment) -> Record:
     """Whatever `inspect` accepts as JSON: a history record (or an array of them, as `history --json`
     prints), a Messages response with or without metadata, or a bare metadata object."""
     if isinstance(data, list):
         if not data:
             raise UsageError(f"{source} holds an empty JSON array", hint=_WHAT_FITS)
         if len(data) > 1:
-            deps.streams.err(f"note: {source} holds {len(data)} records; showing the first")
+            env.streams.err(f"note: {source} holds {len(data)} records; showing the first")
         data = data[0]
     if isinstance(data, dict):
         if data.get("type") != "message" and ("request" in data or "response" in data):
-            from inworld_cli.history import Record
+            from inworld_cli.core.record import Record
 
             return Record.from_json(data)
         if data.get("type") == "message" or _MESSAGE_KEYS & data.keys():
@@ -88,24 +89,24 @@ def _parse(raw: bytes, source: str) -> object:
         raise UsageError(f"invalid JSON in {source}: nested too deeply", hint=_WHAT_FITS) from None
 
 
-def _read_stdin(deps: Deps) -> bytes:
-    if deps.streams.stdin_is_terminal:
+def _read_stdin(env: Environment) -> bytes:
+    if env.streams.stdin_is_terminal:
         raise UsageError(
             "`inspect -` reads JSON from stdin, but stdin is a terminal",
             hint='pipe it in: inworld-router ask --json "hi" | inworld-router inspect -',
         )
-    return deps.streams.stdin.read()
+    return env.streams.stdin.read()
 
 
 def _looks_like_path(ref: str) -> bool:
     return "/" in ref or "\\" in ref or ref.lower().endswith(".json") or ref.startswith(".")
 
 
-def load_record(ref: str | None, deps: Deps) -> Record:
+def load_record(ref: str | None, env: Environment) -> Record:
     """REF: omitted or `last`, a history id or unique prefix, a generation id, a JSON file, or `-`."""
     if ref == "-":
         source = "stdin"
-        return record_from_document(_parse(_read_stdin(deps), source), source, deps)
+        return record_from_document(_parse(_read_stdin(env), source), source, env)
     if ref and ref != "last":
         path = Path(ref).expanduser()
         if path.is_dir():
@@ -117,17 +118,17 @@ def load_record(ref: str | None, deps: Deps) -> Record:
                 raise UsageError(f"no such file: {ref}", hint=_WHAT_FITS) from None
             except OSError as exc:  # it is there but cannot be read: a local failure, not a bad REF
                 raise LocalError(f"cannot read {ref}: {exc.strerror or exc}", hint=f"check {ref}") from None
-            return record_from_document(_parse(raw, ref), ref, deps)
-    from inworld_cli.history import HistoryStore
+            return record_from_document(_parse(raw, ref), ref, env)
+    from inworld_cli.store.history import HistoryStore
 
-    return HistoryStore(deps.paths.history_db).find(ref or "last")
+    return HistoryStore(env.paths.history_db).find(ref or "last")
 
 
-def run_inspect(options: InspectOptions, deps: Deps) -> None:
-    from inworld_cli.render import print_timeline, timeline_text
+def run_inspect(options: InspectOptions, env: Environment) -> None:
+    from inworld_cli.output.timeline import print_timeline, timeline_text
 
-    record = load_record(options.ref, deps)
-    streams = deps.streams
+    record = load_record(options.ref, env)
+    streams = env.streams
     if options.as_json:
         streams.out(json_text(record.to_json()) + "\n")
     elif streams.stdout_is_terminal and not streams.dumb_terminal:
@@ -137,6 +138,7 @@ def run_inspect(options: InspectOptions, deps: Deps) -> None:
 
 
 def inspect(
+    ctx: typer.Context,
     ref: Annotated[
         str | None,
         typer.Argument(
@@ -161,4 +163,4 @@ def inspect(
 
       inworld-router inspect examples/failover-response.json
     """
-    run_inspect(InspectOptions(ref, as_json, not no_content), Deps.from_process())
+    run_inspect(InspectOptions(ref, as_json, not no_content), environment_of(ctx))

@@ -40,7 +40,7 @@ def test_login_status_token_logout_cycle(home: Home) -> None:
     assert status.returncode == 3
     assert "api key:     none" in status.stdout
     assert status.stderr.splitlines() == [
-        "error: no API key for profile 'default'",
+        "error: no API key for profile 'default' (and INWORLD_API_KEY is not set)",
         "hint: run: inworld-router auth login",
     ]
     token = home.run("auth", "token")

@@ -10,6 +10,7 @@ was printed); and history holds the error, the partial answer marked as such, an
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -19,11 +20,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Home, cli_path, closed_port
+from tests.conftest import Home, InstantClock, cli_path, closed_port
 from tests.router_server import Reply, RouterServer, error_reply, json_reply, message, sse_events, sse_reply
 from tests.terminal import run_on_terminal
 
-FAST_RETRIES = {"INWORLD_RETRY_BASE_DELAY": "0.01"}
 REQUEST_ID = "req-test-123"  # every reply of the local router carries it
 PARTIAL = "Partial answer"
 AUTH_HINT = "check the key: inworld-router auth status; or run: inworld-router auth login"
@@ -63,16 +63,21 @@ class Fault:
     record: dict[str, Any]  # the history record's `error` (its `message` included)
     requests: int = 1
     retried_after: str | None = None  # the reason a retry notice names; notices only with requests > 1
-    wait: str = "0.0"  # the wait a retry notice announces (INWORLD_RETRY_BASE_DELAY=0.01, unless retry-after)
+    retry_after: float | None = None  # the wait the server asks for (else: the backoff, 0.5 s doubling)
     partial: str | None = None  # text printed before the failure (and kept in history)
     args: tuple[str, ...] = ()
     modes: tuple[str, ...] = BOTH
 
-    def notices(self) -> list[str]:
+    def waits(self) -> list[float]:
+        """The waits between tries: what the server asked, or the backoff (tests take out the jitter)."""
+        return [self.retry_after or 0.5 * 2 ** (n - 1) for n in range(1, self.requests)]
+
+    def notices(self, wait: str | None = None) -> list[str]:
+        """The retry notices; `wait` stands in for each wait (a pattern, when the jitter is left in)."""
         retries = self.requests - 1
         return [
-            f"retrying in {self.wait} s after {self.retried_after} (retry {n} of {retries})"
-            for n in range(1, retries + 1)
+            f"retrying in {wait or format(seconds, '.1f')} s after {self.retried_after} (retry {n} of {retries})"
+            for n, seconds in enumerate(self.waits(), start=1)
         ]
 
 
@@ -112,7 +117,7 @@ def retried(
 
 
 _HTML_ERROR = "the router answered 502 with an HTML error page: 502 Bad Gateway"
-_NOT_JSON = "the router answered 200 with something else: hello, I am not JSON, not a message"
+_NOT_JSON = "the router answered 200 with something that is not a message: “hello, I am not JSON”"
 _CUT_BODY = (
     "the connection broke before the answer was complete: peer closed connection without sending "
     f"complete message body (received 20 bytes, expected {len(json.dumps(message()))})"
@@ -143,7 +148,7 @@ FAULTS = [
         record={"status": 429, "type": "rate_limit_error", "message": "slow down", "request_id": REQUEST_ID},
         requests=2,
         retried_after="429 rate_limit_error",
-        wait="1.0",
+        retry_after=1.0,
         args=("--retries", "1"),
         modes=STREAM,
     ),
@@ -303,7 +308,6 @@ class Setup:
 @pytest.fixture
 def setup_for(routed_home: Home, router: RouterServer) -> Callable[[Fault], Setup]:
     def make(fault: Fault) -> Setup:
-        routed_home.env.update(FAST_RETRIES)
         return Setup(routed_home, router, fault)
 
     return make
@@ -315,7 +319,8 @@ def test_piped(setup_for: Callable[[Fault], Setup], fault: Fault) -> None:
     for mode in fault.modes:
         setup.arm()
         before = len(setup.router.messages_requests)
-        result = setup.home.run(*setup.args(mode))
+        clock = InstantClock()
+        result = setup.home.run(*setup.args(mode), clock=clock)
         assert result.returncode == fault.exit, (mode, result.stderr)
         expected = [
             *fault.notices(),
@@ -323,6 +328,7 @@ def test_piped(setup_for: Callable[[Fault], Setup], fault: Fault) -> None:
             f"hint: {setup.text(fault.hint)}",
         ]
         assert result.stderr.splitlines() == expected, mode
+        assert clock.waits == fault.waits(), mode
         assert result.stdout == (f"{fault.partial}\n" if fault.partial else ""), mode
         assert len(setup.router.messages_requests) - before == (fault.requests if fault.reply else 0), mode
     records = history(setup.home, len(fault.modes))
@@ -355,8 +361,10 @@ def test_on_a_terminal(setup_for: Callable[[Fault], Setup], fault: Fault, mode: 
     run = run_on_terminal(setup.home, *setup.args(mode), own_stderr=True, columns=200)
     assert run.status == fault.exit
     assert run.err is not None
-    assert run.err.lines == [
-        *fault.notices(),
+    # A real process: the waits keep their jitter.
+    shown = [re.sub(r"^retrying in \d+\.\d s", "retrying in W s", line) for line in run.err.lines]
+    assert shown == [
+        *fault.notices(wait="W"),
         f"error: {setup.text(fault.error)}",
         f"hint: {setup.text(fault.hint)}",
     ]
@@ -395,7 +403,7 @@ def test_a_set_proxy_variable_is_named_when_the_router_cannot_be_reached(
     routed_home: Home, command: list[str]
 ) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    env = {"INWORLD_BASE_URL": url, "INWORLD_RETRY_BASE_DELAY": "0.01", "HTTPS_PROXY": "http://127.0.0.1:9"}
+    env = {"INWORLD_BASE_URL": url, "HTTPS_PROXY": "http://127.0.0.1:9"}
     result = routed_home.run(*command, env=env)
     assert (result.returncode, result.stdout) == (6, "")
     hint = result.stderr.splitlines()[-1]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from inworld_cli.history import HistoryStore, Record, new_record_id, utc_timestamp
+from inworld_cli.core.record import Record, new_record_id, utc_timestamp
+from inworld_cli.store.history import HistoryStore
 from tests.conftest import Home
 from tests.e2e.test_import_guard import loaded_modules
 from tests.router_server import FAILOVER_METADATA, message
@@ -391,7 +392,13 @@ def test_a_dumb_terminal_gets_the_plain_text(home: Home) -> None:
 def test_stdin_from_a_terminal_is_refused_not_waited_for(home: Home) -> None:
     status, raw = run_on_pty(home, "inspect", "-")
     assert status == 2
-    assert "error: `inspect -` reads JSON from stdin, but stdin is a terminal" in raw
+    # On a terminal the labels are coloured (bold red, yellow); the words are the same.
+    assert raw.splitlines() == [
+        "\x1b[1;31merror:\x1b[0m `inspect -` reads JSON from stdin, but stdin is a terminal",
+        '\x1b[33mhint:\x1b[0m pipe it in: inworld-router ask --json "hi" | inworld-router inspect -',
+    ]
+    status, raw = run_on_pty(home, "inspect", "-", env={"NO_COLOR": "1"})
+    assert (status, "\x1b" in raw) == (2, False)
 
 
 def test_history_on_a_terminal_draws_a_table(home: Home) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inworld_cli.history import HistoryStore, Record, new_record_id, utc_timestamp
+from inworld_cli.core.record import Record, new_record_id, utc_timestamp
+from inworld_cli.store.history import HistoryStore
 from tests.conftest import Home
 from tests.e2e.test_completions import bash_complete
 from tests.fixtures_catalog import serve_catalog

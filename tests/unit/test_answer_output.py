@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
-from inworld_cli.answer_output import BlockSplitter, MarkdownAnswer, RawAnswer, Spinner, json_text
-from inworld_cli.console import Output
+from inworld_cli.output.answer import BlockSplitter, MarkdownAnswer, RawAnswer, Spinner, json_text
+from inworld_cli.output.console import Output
 
 
 def split(text: str, step: int = 1) -> list[str]:

@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inworld_cli.catalog import Cache, describe_age, model_id, normalize_router_id, router_id
-from inworld_cli.commands.models import context_length, matches_provider, model_row, per_million
-from inworld_cli.commands.routers import outline_text, route_summary, router_outline, router_row
+from inworld_cli.core.catalogue import matches_provider, model_id, normalize_router_id, router_id
+from inworld_cli.core.text import describe_age
+from inworld_cli.output.catalogue import context_length, model_row, per_million
+from inworld_cli.output.router_tree import outline_text, route_summary, router_outline, router_row
+from inworld_cli.store.cache import Cache
 
 
 @pytest.mark.parametrize(

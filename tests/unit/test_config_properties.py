@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inworld_cli.errors import UsageError
-from inworld_cli.settings import PROFILE_KEYS, Overrides, Paths, resolve
+from inworld_cli.store.settings import PROFILE_KEYS, Overrides, Paths, resolve
 
 scalars = st.one_of(
     st.text(max_size=20),

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inworld_cli.console import Output, StdoutClosed, sanitize
+from inworld_cli.output.console import Output, StdoutClosed, sanitize
 
 CONTROL = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {chr(c) for c in range(0x7F, 0xA0)}
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from inworld_cli.errors import LocalError
-from inworld_cli.files import atomic_write, ensure_private_dir
-from inworld_cli.settings import load_credentials, remove_api_key, save_api_key
+from inworld_cli.store.files import atomic_write, ensure_private_dir
+from inworld_cli.store.settings import load_credentials, remove_api_key, save_api_key
 
 
 def mode(path: Path) -> int:
@@ -77,7 +77,7 @@ def test_crash_mid_write_leaves_old_file(tmp_path: Path) -> None:
         f"""
         import os
         from pathlib import Path
-        from inworld_cli.settings import save_api_key
+        from inworld_cli.store.settings import save_api_key
         os.replace = lambda *a: os._exit(9)  # the machine dies right before the rename
         save_api_key(Path({str(path)!r}), "default", "new-key-5678")
         """

@@ -14,15 +14,9 @@ from typing import Any
 
 import pytest
 
+from inworld_cli.core.record import Record, new_record_id, utc_timestamp
 from inworld_cli.errors import ExitStatus, UsageError
-from inworld_cli.history import (
-    SCHEMA_VERSION,
-    HistoryError,
-    HistoryStore,
-    Record,
-    new_record_id,
-    utc_timestamp,
-)
+from inworld_cli.store.history import SCHEMA_VERSION, HistoryError, HistoryStore
 from tests.router_server import FAILOVER_METADATA, message
 
 T0 = 1_790_000_000.0  # a fixed moment, so ids and times are predictable
@@ -219,7 +213,8 @@ def test_short_ids_are_unique_prefixes(store: HistoryStore) -> None:
 WRITER = """
 import sys, time
 from pathlib import Path
-from inworld_cli.history import HistoryStore, Record, new_record_id, utc_timestamp
+from inworld_cli.core.record import Record, new_record_id, utc_timestamp
+from inworld_cli.store.history import HistoryStore
 path, go, tag, count = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 while not go.exists():
     time.sleep(0.005)

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inworld_cli.commands.ask import base_url_host, build_body
+from inworld_cli.core.prompt import assemble_prompt, check_has_prompt, decode_stdin, wants_stdin
+from inworld_cli.core.record import base_url_host
+from inworld_cli.core.request import Parameters, build_body, user_turn
 from inworld_cli.errors import UsageError
-from inworld_cli.prompt import assemble_prompt, check_has_prompt, decode_stdin, wants_stdin
 
 
 @pytest.mark.parametrize(
@@ -69,22 +70,16 @@ def test_any_stdin_gives_a_prompt_or_a_usage_error(data: bytes, args: list[str])
 
 
 def test_body_has_only_what_was_given() -> None:
-    assert build_body("auto", 4096, "hi") == {
+    assert build_body(Parameters("auto", 4096), [user_turn("hi")], stream=True) == {
         "model": "auto",
         "max_tokens": 4096,
         "messages": [{"role": "user", "content": "hi"}],
         "stream": True,
     }
-    full = build_body(
-        "openai/gpt-5",
-        10,
-        "hi",
-        system="be brief",
-        temperature=0.0,
-        top_p=0.5,
-        stop=("END", "\n\n"),
-        stream=False,
+    parameters = Parameters(
+        "openai/gpt-5", 10, system="be brief", temperature=0.0, top_p=0.5, stop=("END", "\n\n")
     )
+    full = build_body(parameters, [user_turn("hi")], stream=False)
     assert full == {
         "model": "openai/gpt-5",
         "max_tokens": 10,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,18 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inworld_cli.client import _Exchange, _Retry
-from inworld_cli.console import json_text
-from inworld_cli.errors import UsageError
-from inworld_cli.history import Record
-from inworld_cli.prompt import assemble_prompt, decode_stdin
-from inworld_cli.render import history_row, print_timeline, summary_line, timeline_text
-from inworld_cli.router_errors import RequestFailed, event_error, status_error
-from inworld_cli.settings import Overrides, Paths, resolve
-from inworld_cli.stream_assembly import MessageAssembler, SSEDecoder, sse_events, text_of
+from inworld_cli.core.prompt import assemble_prompt, decode_stdin
+from inworld_cli.core.record import Record
+from inworld_cli.errors import CliError, UsageError
+from inworld_cli.output.console import json_text
+from inworld_cli.output.timeline import history_row, print_timeline, summary_line, timeline_text
+from inworld_cli.router.exchange import Finished, TextDelta
+from inworld_cli.router.failures import event_failure, status_failure
+from inworld_cli.router.sse import MessageAssembler, SSEDecoder, sse_events, text_of
+from inworld_cli.store.settings import Overrides, Paths, resolve
 from tests.router_server import FAILOVER_METADATA
 from tests.router_server import sse_events as router_events
+from tests.stub_transport import StubResponse, stub_exchange
 
 # Controls a terminal would obey; the plain renderings must not contain them (newline and tab are fine).
 CONTROL = {chr(c) for c in range(0x20) if chr(c) not in "\n\t"} | {chr(c) for c in range(0x7F, 0xA0)}
@@ -134,30 +134,22 @@ def wire_streams(draw: st.DrawFn) -> bytes:
     return b"".join(parts)
 
 
-def exchange(tmp: str, printed: list[str]) -> _Exchange:
-    paths = Paths(Path(tmp) / "c", Path(tmp) / "s", Path(tmp) / "k")
-    config = resolve(Overrides(base_url="http://127.0.0.1:9"), {"INWORLD_API_KEY": "k-123456"}, paths)
-    client: Any = None  # reading a stream never touches the SDK client
-    return _Exchange(config, client, {}, printed.append, lambda notice: None, lambda kind: None)
-
-
 @settings(max_examples=200, deadline=None)
 @given(wire_streams(), st.integers(min_value=1, max_value=64))
 def test_reading_any_stream_gives_the_message_or_one_of_our_errors(body: bytes, size: int) -> None:
-    printed: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        reader = exchange(tmp, printed)
     chunks = [body[i : i + size] for i in range(0, len(body), size)]
-    try:
-        outcome = reader._read_stream(chunks, time.monotonic(), "req-1")
-    except (RequestFailed, _Retry) as raised:
-        failure = raised.failure if isinstance(raised, _Retry) else raised
-        assert isinstance(failure, RequestFailed)
-        assert len(failure.message.splitlines()) == 1
-        if reader.assembler is not None:
-            assert "".join(printed) == text_of(reader.assembler.message())
-        return
-    assert "".join(printed) == text_of(outcome.message)
+    exchange = stub_exchange(StubResponse(body=chunks), retries=0)
+    events = list(exchange.events())
+    printed = "".join(event.text for event in events if isinstance(event, TextDelta))
+    finished = events[-1]
+    assert isinstance(finished, Finished)
+    result = finished.result
+    if result.error is not None:
+        assert isinstance(result.error, CliError)
+        assert len(result.error.message.splitlines()) == 1
+    else:
+        assert result.complete
+    assert printed == text_of(result.message or {})
 
 
 @settings(max_examples=200, deadline=None)
@@ -189,11 +181,11 @@ def test_the_event_decoder_takes_any_bytes_the_same_however_they_are_cut(
 def test_any_error_body_becomes_one_line_of_the_right_class(
     status: int, body: bytes, content_type: str
 ) -> None:
-    failure = status_error(status, {"content-type": content_type}, body, base_url="http://h")
+    failure = status_failure(status, {"content-type": content_type}, body, base_url="http://h").error()
     assert len(failure.message.splitlines()) == 1
     assert failure.hint is not None
     assert len(failure.hint.splitlines()) == 1
-    assert failure.details["status"] == status
+    assert failure.details.status == status
     expected = 3 if status in (401, 403) else 4 if 400 <= status < 500 and status not in (408, 429) else 5
     assert failure.status == expected
 
@@ -202,9 +194,9 @@ def test_any_error_body_becomes_one_line_of_the_right_class(
     st.dictionaries(st.sampled_from(["type", "message", "code", "status"]) | st.text(max_size=5), json_values)
 )
 def test_any_error_event_becomes_one_line(error: dict[str, Any]) -> None:
-    failure, retryable = event_error(error, request_id=None, base_url="http://h")
-    assert len(failure.message.splitlines()) == 1
-    assert isinstance(retryable, bool)
+    failure = event_failure(error, request_id=None, base_url="http://h")
+    assert len(failure.error().message.splitlines()) == 1
+    assert isinstance(failure.retryable, bool)
 
 
 # -- records from any JSON: what `inspect FILE` and `history` render ----------------------------------------

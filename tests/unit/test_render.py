@@ -12,8 +12,8 @@ from typing import Any, Literal
 import pytest
 from rich.console import Console
 
-from inworld_cli.history import Record
-from inworld_cli.render import (
+from inworld_cli.core.record import Record
+from inworld_cli.output.timeline import (
     history_row,
     history_text,
     print_timeline,

@@ -7,24 +7,24 @@ import json
 
 import pytest
 
-from inworld_cli.errors import AuthError, ExitStatus, NetworkFailure, RequestRejected, RouterFailure
-from inworld_cli.router_errors import (
+from inworld_cli.errors import AuthError, CliError, ErrorDetails, ExitStatus, RequestRejected, RouterFailure
+from inworld_cli.router.failures import (
     RETRY_AFTER_MAX,
     RETRY_MAX_DELAY,
-    AuthFailed,
     ErrorBody,
-    Rejected,
-    RouterFailed,
-    base_delay,
-    event_error,
+    event_failure,
     parse_error_body,
     retry_after_seconds,
     retry_delay,
     retryable_status,
-    status_error,
+    status_failure,
 )
 
 BASE = "https://router.example"
+
+
+def status_error(status: int, headers: dict[str, str], raw: bytes, *, base_url: str) -> CliError:
+    return status_failure(status, headers, raw, base_url=base_url).error()
 
 
 def body(data: object) -> bytes:
@@ -85,58 +85,48 @@ def test_messages_are_one_line_and_bounded() -> None:
 @pytest.mark.parametrize(
     ("status", "cls", "exit_status"),
     [
-        (400, Rejected, ExitStatus.REJECTED),
-        (401, AuthFailed, ExitStatus.AUTH),
-        (402, Rejected, ExitStatus.REJECTED),
-        (403, AuthFailed, ExitStatus.AUTH),
-        (404, Rejected, ExitStatus.REJECTED),
-        (408, RouterFailed, ExitStatus.ROUTER),
-        (413, Rejected, ExitStatus.REJECTED),
-        (422, Rejected, ExitStatus.REJECTED),
-        (429, RouterFailed, ExitStatus.ROUTER),
-        (500, RouterFailed, ExitStatus.ROUTER),
-        (502, RouterFailed, ExitStatus.ROUTER),
-        (503, RouterFailed, ExitStatus.ROUTER),
-        (529, RouterFailed, ExitStatus.ROUTER),
-        (307, RouterFailed, ExitStatus.ROUTER),
+        (400, RequestRejected, ExitStatus.REJECTED),
+        (401, AuthError, ExitStatus.AUTH),
+        (402, RequestRejected, ExitStatus.REJECTED),
+        (403, AuthError, ExitStatus.AUTH),
+        (404, RequestRejected, ExitStatus.REJECTED),
+        (408, RouterFailure, ExitStatus.ROUTER),
+        (413, RequestRejected, ExitStatus.REJECTED),
+        (422, RequestRejected, ExitStatus.REJECTED),
+        (429, RouterFailure, ExitStatus.ROUTER),
+        (500, RouterFailure, ExitStatus.ROUTER),
+        (502, RouterFailure, ExitStatus.ROUTER),
+        (503, RouterFailure, ExitStatus.ROUTER),
+        (529, RouterFailure, ExitStatus.ROUTER),
+        (307, RouterFailure, ExitStatus.ROUTER),
     ],
 )
 def test_status_to_error_class_and_exit_status(status: int, cls: type, exit_status: int) -> None:
     error = status_error(status, {}, body({"error": {"message": "m"}}), base_url=BASE)
     assert type(error) is cls
     assert error.status == exit_status
-    assert error.details["status"] == status
-
-
-def test_the_classes_are_the_ones_cli_main_knows() -> None:
-    assert issubclass(AuthFailed, AuthError)
-    assert issubclass(Rejected, RequestRejected)
-    assert issubclass(RouterFailed, RouterFailure)
-    assert not issubclass(RouterFailed, NetworkFailure)
+    assert error.details.status == status
 
 
 def test_message_names_status_type_text_request_id_and_tries() -> None:
     raw = body({"type": "error", "error": {"type": "rate_limit_error", "message": "Too many requests"}})
-    error = status_error(429, {"request-id": "req-123"}, raw, base_url=BASE)
+    failure = status_failure(429, {"request-id": "req-123"}, raw, base_url=BASE)
+    error = failure.error()
     assert error.message == "the router answered 429 rate_limit_error: Too many requests (request id req-123)"
-    error.note_tries(3)
+    error = failure.error(tries=3)
     assert error.message == (
         "the router answered 429 rate_limit_error: Too many requests (request id req-123, after 3 tries)"
     )
     assert str(error) == error.message
     assert error.hint == "wait and retry, or raise --retries"
-    assert error.details == {
-        "status": 429,
-        "type": "rate_limit_error",
-        "message": "Too many requests",
-        "request_id": "req-123",
-    }
+    assert error.details == ErrorDetails(429, "rate_limit_error", "Too many requests", "req-123")
+    assert (failure.retryable, failure.reason) == (True, "429 rate_limit_error")
 
 
 def test_request_id_from_x_request_id_or_the_body() -> None:
-    assert status_error(500, {"x-request-id": "x-1"}, b"", base_url=BASE).details["request_id"] == "x-1"
+    assert status_error(500, {"x-request-id": "x-1"}, b"", base_url=BASE).details.request_id == "x-1"
     raw = body({"type": "error", "error": {"type": "api_error", "message": "m"}, "request_id": "b-1"})
-    assert status_error(500, {}, raw, base_url=BASE).details["request_id"] == "b-1"
+    assert status_error(500, {}, raw, base_url=BASE).details.request_id == "b-1"
 
 
 def test_html_and_empty_bodies_say_so() -> None:
@@ -176,22 +166,21 @@ def test_hints(status: int, needle: str) -> None:
 @pytest.mark.parametrize(
     ("error_type", "cls", "retryable"),
     [
-        ("overloaded_error", RouterFailed, True),
-        ("api_error", RouterFailed, True),
-        ("rate_limit_error", RouterFailed, True),
-        ("invalid_request_error", Rejected, False),
-        ("authentication_error", AuthFailed, False),
-        ("something_new", RouterFailed, True),
+        ("overloaded_error", RouterFailure, True),
+        ("api_error", RouterFailure, True),
+        ("rate_limit_error", RouterFailure, True),
+        ("invalid_request_error", RequestRejected, False),
+        ("authentication_error", AuthError, False),
+        ("something_new", RouterFailure, True),
     ],
 )
 def test_error_events(error_type: str, cls: type, retryable: bool) -> None:
-    error, may_retry = event_error(
-        {"type": error_type, "message": "Said so"}, request_id="r-9", base_url=BASE
-    )
+    failure = event_failure({"type": error_type, "message": "Said so"}, request_id="r-9", base_url=BASE)
+    error = failure.error()
     assert type(error) is cls
-    assert may_retry is retryable
+    assert failure.retryable is retryable
     assert error.message == f"the router sent an error: {error_type}: Said so (request id r-9)"
-    assert error.details["type"] == error_type
+    assert error.details.type == error_type
 
 
 # -- retries --------------------------------------------------------------------------------------------------
@@ -220,8 +209,7 @@ def test_retry_after_is_obeyed_but_capped() -> None:
 def test_backoff_doubles_from_the_base_up_to_a_cap_with_jitter_shortening_at_most_a_quarter() -> None:
     assert [retry_delay(n, retry_after=None) for n in (1, 2, 3, 4, 5, 6, 10)] == [0.5, 1, 2, 4, 8, 8, 8]
     assert retry_delay(3, retry_after=None, jitter=0.999) == pytest.approx(2 * 0.75, rel=0.01)
-    assert retry_delay(9, retry_after=None, base=0.001) == pytest.approx(0.256)
-    assert retry_delay(30, retry_after=None, base=0.001) == RETRY_MAX_DELAY
+    assert retry_delay(30, retry_after=None) == RETRY_MAX_DELAY
 
 
 def test_retry_after_header_forms() -> None:
@@ -234,11 +222,3 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds({"retry-after": "soon"}, now) is None
     assert retry_after_seconds({}, now) is None
     assert retry_delay(1, retry_after=retry_after_seconds({"retry-after": "3600"}, now)) == 30
-
-
-def test_base_delay_from_the_environment() -> None:
-    assert base_delay({}) == 0.5
-    assert base_delay({"INWORLD_RETRY_BASE_DELAY": "0.01"}) == 0.01
-    assert base_delay({"INWORLD_RETRY_BASE_DELAY": "0"}) == 0
-    assert base_delay({"INWORLD_RETRY_BASE_DELAY": "fast"}) == 0.5
-    assert base_delay({"INWORLD_RETRY_BASE_DELAY": "-1"}) == 0.5

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from inworld_cli.errors import ExitStatus, UsageError
-from inworld_cli.routing_options import (
+from inworld_cli.core.routing_options import (
     SORT_CRITERIA,
     RoutingOptions,
     apply_routing,
     parse_ttft_timeout,
     routing_options,
 )
+from inworld_cli.errors import ExitStatus, UsageError
 
 BODY = {"model": "auto", "max_tokens": 4096, "messages": [{"role": "user", "content": "hi"}], "stream": True}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inworld_cli.errors import UsageError
-from inworld_cli.settings import (
+from inworld_cli.store.settings import (
     Overrides,
     Paths,
     mask_key,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inworld_cli.stream_assembly import (
+from inworld_cli.router.sse import (
     MessageAssembler,
     SSEDecoder,
     merge_metadata,

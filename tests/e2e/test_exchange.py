@@ -1,10 +1,12 @@
-"""client.send_message against the local router over real loopback HTTP: what leaves the machine, what
-comes back, and every way it can fail. In-process (no subprocess), with tiny delays and timeouts."""
+"""The exchange engine against the local router over real loopback HTTP: what leaves the machine, what
+comes back, and every way it can fail. In-process, with waits that return at once and tiny timeouts."""
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,18 +16,30 @@ from typing import Any
 
 import pytest
 
-from inworld_cli.client import Outcome, send_message, start_sdk_import
-from inworld_cli.errors import LOGIN_HINT, ExitStatus, UsageError
-from inworld_cli.router_errors import (
-    PROXY_VARIABLES,
-    AuthFailed,
-    NetworkFailed,
-    Rejected,
-    RequestFailed,
-    RouterFailed,
+from inworld_cli.environment import Environment
+from inworld_cli.errors import (
+    LOGIN_HINT,
+    AuthError,
+    CliError,
+    ExitStatus,
+    NetworkFailure,
+    RequestRejected,
+    RouterFailure,
+    UsageError,
 )
-from inworld_cli.settings import Overrides, Paths, Setting, Settings, resolve
-from tests.conftest import TEST_KEY, closed_port
+from inworld_cli.output.console import Output, Streams
+from inworld_cli.router.exchange import (
+    BlockStarted,
+    ExchangeRequest,
+    ExchangeResult,
+    Finished,
+    RetryNotice,
+    TextDelta,
+)
+from inworld_cli.router.failures import PROXY_VARIABLES
+from inworld_cli.router.transport import Transport
+from inworld_cli.store.settings import Overrides, Paths, Setting, Settings, resolve
+from tests.conftest import TEST_KEY, InstantClock, closed_port
 from tests.router_server import (
     DEFAULT_METADATA,
     FAILOVER_METADATA,
@@ -46,8 +60,7 @@ BODY: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INWORLD_RETRY_BASE_DELAY", "0.001")
+def no_anthropic_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         "ANTHROPIC_API_KEY",
         "ANTHROPIC_AUTH_TOKEN",
@@ -86,23 +99,74 @@ class Seen:
         return "".join(self.texts)
 
 
+def exchange(settings: Settings, seen: Seen, *, stream: bool, body: dict[str, Any] | None) -> ExchangeResult:
+    """One exchange, its events collected into `seen`; its result."""
+    streams = Streams(io.BytesIO(), Output(io.StringIO()), io.StringIO(), env=dict(os.environ))
+    env = Environment(streams, settings.paths, clock=InstantClock(), jitter=lambda: 0.0)
+    request = ExchangeRequest(
+        env.endpoint(settings), {**(body or BODY), "stream": stream}, settings.retries.value
+    )
+    try:
+        for event in env.exchange(request).events():
+            if isinstance(event, TextDelta):
+                seen.texts.append(event.text)
+            elif isinstance(event, RetryNotice):
+                seen.notices.append(event.text)
+            elif isinstance(event, BlockStarted):
+                seen.blocks.append(event.block_type)
+            elif isinstance(event, Finished):
+                return event.result
+    finally:
+        env.close()
+    raise AssertionError("no Finished event")
+
+
 def send(
     settings: Settings, seen: Seen, *, stream: bool = True, body: dict[str, Any] | None = None
-) -> Outcome:
-    return send_message(
-        settings,
-        body or BODY,
-        stream=stream,
-        on_text=seen.texts.append,
-        on_notice=seen.notices.append,
-        on_block=seen.blocks.append,
-    )
+) -> ExchangeResult:
+    result = exchange(settings, seen, stream=stream, body=body)
+    assert result.error is None, result.error.message
+    assert result.message is not None
+    return result
 
 
-def fail(settings: Settings, seen: Seen, *, stream: bool = True) -> RequestFailed:
-    with pytest.raises(RequestFailed) as info:
-        send(settings, seen, stream=stream)
-    return info.value
+@dataclass
+class Failed:
+    """A failed exchange: its error, and what its result kept of the answer."""
+
+    error: CliError
+    result: ExchangeResult
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.error, name)
+
+    def __str__(self) -> str:
+        return str(self.error)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.error.details.to_json()
+
+    @property
+    def partial(self) -> dict[str, Any] | None:
+        return self.result.message
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return self.result.ttft_ms
+
+    @property
+    def total_ms(self) -> float:
+        return self.result.total_ms
+
+
+def fail(settings: Settings, seen: Seen, *, stream: bool = True) -> Failed:
+    try:
+        result = exchange(settings, seen, stream=stream, body=None)
+    except CliError as error:  # before any request: no key
+        return Failed(error, ExchangeResult(None, complete=False, error=error))
+    assert result.error is not None
+    return Failed(result.error, result)
 
 
 # -- answers ----------------------------------------------------------------------------------------------------
@@ -123,6 +187,7 @@ def test_stream_gives_text_as_it_comes_and_metadata_from_any_placement(
     assert outcome.message["content"] == [{"type": "text", "text": "Neural networks learn."}]
     assert outcome.message["stop_reason"] == "end_turn"
     assert outcome.request_id == "req-test-123"
+    assert outcome.complete
     assert outcome.tries == 1
     assert outcome.ttft_ms is not None
     assert 0 <= outcome.ttft_ms <= outcome.total_ms
@@ -253,8 +318,6 @@ def test_the_environment_really_is_hostile(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_only_our_bearer_key_reaches_only_our_url_in_a_hostile_environment(
     router: RouterServer, paths: Paths, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import anthropic
-
     hostile_environment(monkeypatch, tmp_path / "home")
     outcome = send(settings_for(paths, router.url), Seen())
     assert outcome.message["content"][0]["text"] == "Hello!"
@@ -266,7 +329,8 @@ def test_only_our_bearer_key_reaches_only_our_url_in_a_hostile_environment(
     assert "x-evil" not in names
     assert "anthropic-workspace-id" not in names
     assert not any("evil" in value for _, value in request.header_lines)
-    assert request.headers["anthropic-version"] == anthropic._constants.ANTHROPIC_API_VERSION
+    assert request.headers["anthropic-version"] == "2023-06-01"  # ours, not ANTHROPIC_CUSTOM_HEADERS' 1999
+    assert request.headers["user-agent"] == "inworld-router/0.1.0"
     assert not any(name.startswith("traceparent") for name in names)
 
 
@@ -305,11 +369,10 @@ def test_no_key_is_an_auth_error_before_any_request(
     router: RouterServer, paths: Paths, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, key: str | None
 ) -> None:
     hostile_environment(monkeypatch, tmp_path / "home")  # keys galore, none of them ours
-    settings = settings_for(paths, router.url, key=None)
-    if key is not None:
-        settings = Settings(**{**settings.__dict__, "api_key": type(settings.api_key)(key, "test")})
+    settings = settings_for(paths, router.url, key=None, env={"INWORLD_API_KEY": key} if key else None)
+    assert settings.api_key.value is None
     error = fail(settings, Seen())
-    assert isinstance(error, AuthFailed)
+    assert isinstance(error.error, AuthError)
     assert error.status == ExitStatus.AUTH
     assert error.hint == LOGIN_HINT
     assert router.requests == []
@@ -321,6 +384,7 @@ def test_a_key_echoed_by_the_router_is_masked(router: RouterServer, paths: Paths
     assert TEST_KEY not in error.message
     assert TEST_KEY not in str(error)
     assert TEST_KEY not in json.dumps(error.details)
+    assert TEST_KEY not in json.dumps(error.partial)
     assert "****" in error.message
 
 
@@ -330,7 +394,7 @@ def test_a_redirect_is_not_followed(router: RouterServer, paths: Paths) -> None:
         location = f"{elsewhere.url}/v1/messages"
         router.enqueue(Reply(kind="raw", status=307, body=b"", headers={"location": location}))
         error = fail(settings_for(paths, router.url), Seen())
-        assert isinstance(error, RouterFailed)
+        assert isinstance(error.error, RouterFailure)
         assert "not followed" in error.message
         assert elsewhere.requests == []
     finally:
@@ -349,18 +413,18 @@ HTML_502 = Reply(
 @pytest.mark.parametrize(
     ("reply", "cls", "exit_status", "needle"),
     [
-        (error_reply(400, "max_tokens too large", "invalid_request_error"), Rejected, 4, "400 invalid_request_error"),
-        (error_reply(401, "bad key", "authentication_error"), AuthFailed, 3, "401 authentication_error: bad key"),
-        (json_reply({"code": 9, "message": "no credits", "details": []}, status=402), Rejected, 4, "402 FAILED_PRECONDITION"),
-        (error_reply(403, "forbidden", "permission_error"), AuthFailed, 3, "403 permission_error"),
-        (json_reply({"error": {"message": "model not found"}}, status=404), Rejected, 4, "404: model not found"),
-        (error_reply(413, "too big", "request_too_large"), Rejected, 4, "413 request_too_large"),
-        (error_reply(429, "Too many requests", "rate_limit_error"), RouterFailed, 5, "429 rate_limit_error"),
-        (error_reply(500, "boom"), RouterFailed, 5, "500 api_error: boom"),
-        (HTML_502, RouterFailed, 5, "502 with an HTML error page: 502 Bad Gateway"),
-        (error_reply(529, "Overloaded", "overloaded_error"), RouterFailed, 5, "529 overloaded_error"),
-        (Reply(kind="raw", status=200, body=b"not json at all", content_type="text/plain"), RouterFailed, 5,
-         "200 with something else: not json at all, not a message"),
+        (error_reply(400, "max_tokens too large", "invalid_request_error"), RequestRejected, 4, "400 invalid_request_error"),
+        (error_reply(401, "bad key", "authentication_error"), AuthError, 3, "401 authentication_error: bad key"),
+        (json_reply({"code": 9, "message": "no credits", "details": []}, status=402), RequestRejected, 4, "402 FAILED_PRECONDITION"),
+        (error_reply(403, "forbidden", "permission_error"), AuthError, 3, "403 permission_error"),
+        (json_reply({"error": {"message": "model not found"}}, status=404), RequestRejected, 4, "404: model not found"),
+        (error_reply(413, "too big", "request_too_large"), RequestRejected, 4, "413 request_too_large"),
+        (error_reply(429, "Too many requests", "rate_limit_error"), RouterFailure, 5, "429 rate_limit_error"),
+        (error_reply(500, "boom"), RouterFailure, 5, "500 api_error: boom"),
+        (HTML_502, RouterFailure, 5, "502 with an HTML error page: 502 Bad Gateway"),
+        (error_reply(529, "Overloaded", "overloaded_error"), RouterFailure, 5, "529 overloaded_error"),
+        (Reply(kind="raw", status=200, body=b"not json at all", content_type="text/plain"), RouterFailure, 5,
+         "200 with something that is not a message: “not json at all”"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("stream", [True, False])
@@ -370,7 +434,7 @@ def test_each_status_maps_to_its_error(
     router.enqueue(reply)
     seen = Seen()
     error = fail(settings_for(paths, router.url, retries=0), seen, stream=stream)
-    assert type(error) is cls
+    assert type(error.error) is cls
     assert error.status == exit_status
     assert needle in error.message
     assert "\n" not in error.message
@@ -388,10 +452,13 @@ def test_retryable_statuses_are_retried_then_reported(
     router.enqueue(*[error_reply(status, "busy") for _ in range(3)])
     seen = Seen()
     error = fail(settings_for(paths, router.url, retries=2), seen)
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert len(router.messages_requests) == 3
     assert len(seen.notices) == 2
-    assert seen.notices[0].startswith(f"retrying in 0.0 s after {status} api_error (retry 1 of 2)")
+    assert seen.notices == [
+        f"retrying in 0.5 s after {status} api_error (retry 1 of 2)",
+        f"retrying in 1.0 s after {status} api_error (retry 2 of 2)",
+    ]
     assert "after 3 tries" in error.message
 
 
@@ -413,11 +480,8 @@ def test_other_client_errors_are_never_retried(router: RouterServer, paths: Path
     assert seen.notices == []
 
 
-def test_retry_after_is_read_from_the_response(
-    router: RouterServer, paths: Paths, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A long own backoff, a zero retry-after: the notice shows the server's wait won.
-    monkeypatch.setenv("INWORLD_RETRY_BASE_DELAY", "5")
+def test_retry_after_is_read_from_the_response(router: RouterServer, paths: Paths) -> None:
+    # A zero retry-after where the backoff would wait 0.5 s: the notice shows the server's wait won.
     router.enqueue(
         error_reply(429, "slow down", "rate_limit_error", headers={"retry-after": "0"}), sse_reply()
     )
@@ -432,13 +496,13 @@ def test_an_error_event_before_any_text_is_retried_but_not_after(router: RouterS
     seen = Seen()
     send(settings_for(paths, router.url, retries=1), seen)
     assert seen.text == "Hello!"
-    assert seen.notices == ["retrying in 0.0 s after an overloaded_error event (retry 1 of 1)"]
+    assert seen.notices == ["retrying in 0.5 s after an overloaded_error event (retry 1 of 1)"]
 
     events = sse_events("Half an answer")
     router.enqueue(sse_reply([*events[:5], overloaded]))
     seen = Seen()
     error = fail(settings_for(paths, router.url, retries=2), seen)
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert error.message == "the router sent an error: overloaded_error: Overloaded (request id req-test-123)"
     assert seen.notices == []
     assert error.partial is not None
@@ -454,7 +518,7 @@ def test_a_cut_stream_fails_with_the_partial_answer_and_is_not_retried(
     router.enqueue(sse_reply(sse_events("This answer will be cut short"), cut_after=6), sse_reply())
     seen = Seen()
     error = fail(settings_for(paths, router.url, retries=2), seen)
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert error.status == ExitStatus.ROUTER
     assert error.message.startswith("the connection broke mid-stream")
     assert seen.text
@@ -472,7 +536,7 @@ def test_a_stream_without_message_stop_fails_with_the_partial_answer(
     router.enqueue(sse_reply(sse_events("Almost done", stop=False, metadata_in="delta")))
     seen = Seen()
     error = fail(settings_for(paths, router.url), seen)
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert error.message == "the stream ended before message_stop (request id req-test-123)"
     assert seen.text == "Almost done"
     assert error.partial is not None
@@ -484,7 +548,7 @@ def test_a_stalled_stream_is_a_timeout_with_the_partial_answer(router: RouterSer
     router.enqueue(sse_reply(sse_events("Stalls midway"), stall_after=5))
     seen = Seen()
     error = fail(settings_for(paths, router.url, timeout=0.3), seen)
-    assert isinstance(error, NetworkFailed)
+    assert isinstance(error.error, NetworkFailure)
     assert error.status == ExitStatus.NETWORK
     assert error.message == "the stream stalled: nothing arrived for 0.3 s (request id req-test-123)"
     assert error.hint == "raise --timeout (now 0.3 s)"
@@ -499,7 +563,7 @@ def test_no_answer_within_the_timeout_is_a_network_failure(
 ) -> None:
     router.enqueue(Reply(kind="json", body=message(), delay=5))
     error = fail(settings_for(paths, router.url, timeout=0.3, retries=2), Seen(), stream=stream)
-    assert isinstance(error, NetworkFailed)
+    assert isinstance(error.error, NetworkFailure)
     assert error.message == "no answer from the router within 0.3 s"
     assert len(router.messages_requests) == 1
 
@@ -507,7 +571,7 @@ def test_no_answer_within_the_timeout_is_a_network_failure(
 def test_the_final_error_says_how_many_tries_were_made(router: RouterServer, paths: Paths) -> None:
     router.enqueue(error_reply(503, "busy"), Reply(kind="json", body=message(), delay=5))
     error = fail(settings_for(paths, router.url, timeout=0.3, retries=2), Seen())
-    assert isinstance(error, NetworkFailed)
+    assert isinstance(error.error, NetworkFailure)
     assert error.message == "no answer from the router within 0.3 s (after 2 tries)"
 
 
@@ -517,11 +581,11 @@ def test_an_error_in_a_200_is_an_error_not_an_empty_answer(router: RouterServer,
     )
     seen = Seen()
     error = fail(settings_for(paths, router.url, retries=0), seen)
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert error.message == "the router sent an error: overloaded_error: Overloaded (request id req-test-123)"
     router.enqueue(json_reply({"code": 13, "message": "internal"}))
     error = fail(settings_for(paths, router.url, retries=0), seen, stream=False)
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert (
         error.message == "the router answered 200 with an error: INTERNAL: internal (request id req-test-123)"
     )
@@ -533,7 +597,7 @@ def test_a_malformed_event_is_a_router_failure(router: RouterServer, paths: Path
         Reply(kind="raw", body=b"event: message_start\ndata: {oops\n\n", content_type="text/event-stream")
     )
     error = fail(settings_for(paths, router.url), Seen())
-    assert isinstance(error, RouterFailed)
+    assert isinstance(error.error, RouterFailure)
     assert (
         error.message == "the router sent a malformed 'message_start' event: {oops (request id req-test-123)"
     )
@@ -547,25 +611,26 @@ def test_connection_refused_is_a_network_failure_after_retries(
     url = f"http://127.0.0.1:{closed_port()}"
     seen = Seen()
     error = fail(settings_for(paths, url, retries=1), seen)
-    assert isinstance(error, NetworkFailed)
+    assert isinstance(error.error, NetworkFailure)
     assert error.status == ExitStatus.NETWORK
     assert error.message == f"cannot connect to {url}: connection refused (after 2 tries)"
     assert error.hint == f"check the network and --base-url ({url})"
-    assert seen.notices == ["retrying in 0.0 s after connection refused (retry 1 of 1)"]
+    assert seen.notices == ["retrying in 0.5 s after connection refused (retry 1 of 1)"]
 
 
 def test_an_unresolvable_host_is_a_network_failure(paths: Paths) -> None:
     error = fail(settings_for(paths, "http://no-such-host.invalid", retries=0), Seen())
-    assert isinstance(error, NetworkFailed)
+    assert isinstance(error.error, NetworkFailure)
     assert "cannot connect to http://no-such-host.invalid" in error.message
 
 
 # -- the SDK import ---------------------------------------------------------------------------------------------
 
 
-def test_start_sdk_import_is_idempotent() -> None:
-    start_sdk_import()
-    start_sdk_import()
+def test_preloading_the_sdk_is_idempotent() -> None:
+    transport = Transport()
+    transport.preload()
+    transport.preload()
     import anthropic
 
     assert anthropic.Anthropic
@@ -573,7 +638,7 @@ def test_start_sdk_import_is_idempotent() -> None:
 
 def test_a_broken_sdk_is_a_normal_error_not_a_thread_traceback(tmp_path: Path) -> None:
     code = textwrap.dedent(
-        f"""
+        """
         import sys
         from importlib.abc import MetaPathFinder
 
@@ -583,22 +648,27 @@ def test_a_broken_sdk_is_a_normal_error_not_a_thread_traceback(tmp_path: Path) -
                     raise ImportError("simulated broken install")
 
         sys.meta_path.insert(0, Broken())
-        from inworld_cli import client
-        from inworld_cli.settings import Overrides, Paths, resolve
-        client.start_sdk_import()
-        root = __import__("pathlib").Path({str(tmp_path)!r})
-        settings = resolve(Overrides(base_url="http://127.0.0.1:9"), {{"INWORLD_API_KEY": "k-12345678"}},
-                           Paths(root, root, root))
-        try:
-            client.send_message(settings, {{}}, stream=True, on_text=print, on_notice=print, on_block=print)
-        except client.RequestFailed as exc:
-            print(type(exc).__name__, int(exc.status), exc.message)
+        import threading, time
+        from inworld_cli.router.exchange import Exchange, ExchangeRequest
+        from inworld_cli.router.transport import Endpoint, Transport
+
+        class Clock:
+            monotonic, time = time.monotonic, time.time
+            def wait(self, event, seconds):
+                return event.is_set()
+
+        transport = Transport()
+        transport.preload()
+        request = ExchangeRequest(Endpoint("http://127.0.0.1:9", "k-12345678", 5.0), {})
+        *_, finished = Exchange(request, transport, Clock()).events()
+        error = finished.result.error
+        print(type(error).__name__, int(error.status), error.message)
         """
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     assert result.stdout.strip() == (
-        "SdkUnavailable 1 cannot load the Anthropic SDK: ImportError: simulated broken install"
+        "LocalError 1 cannot load the Anthropic SDK: ImportError: simulated broken install"
     )
     assert result.stderr == ""

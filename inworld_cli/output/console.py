@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -12,10 +13,6 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-# Arguments and environment variables that were not UTF-8 reach Python with lone surrogates in their place
-# (PEP 383), as does a broken escape pair from the network: text no encoder can write.
-NOT_UTF8 = re.compile("[\ud800-\udfff]")
 
 # C0 controls but newline and tab, DEL, and the C1 block (0x9b is a one-byte CSI on some terminals).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -83,6 +80,10 @@ class Output:
         return getattr(self.stream, "encoding", "utf-8") or "utf-8"
 
 
+def _label(text: str, sgr: str, colour: bool) -> str:
+    return f"\x1b[{sgr}m{text}\x1b[0m" if colour else text
+
+
 def _isatty(stream: IO[Any]) -> bool:
     try:
         return stream.isatty()
@@ -141,6 +142,45 @@ class Streams:
 
     def warn(self, text: str) -> None:
         self.err(f"warning: {text}")
+
+    @property
+    def stderr_colour(self) -> bool:
+        """Colour on stderr: a terminal that can show it, unless NO_COLOR is set."""
+        return self.stderr_is_terminal and not self.dumb_terminal and "NO_COLOR" not in self.env
+
+    def error(self, message: str, hint: str | None) -> None:
+        """The one style of every error: `error: …` and `hint: …`, one line each (coloured labels on a
+        terminal). Always neutralised: the message may quote the router."""
+        colour = self.stderr_colour
+        lines = [_label("error:", "1;31", colour) + " " + sanitize(" ".join(message.splitlines()))]
+        if hint:
+            lines.append(_label("hint:", "33", colour) + " " + sanitize(" ".join(hint.splitlines())))
+        try:
+            self.stderr.write("\n".join(lines) + "\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass  # nowhere left to report to
+
+    def silence_stdout(self) -> None:
+        """After the reader of stdout has gone, anything still buffered would fail again at exit and print
+        "Exception ignored ... BrokenPipeError": point stdout at /dev/null instead."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def flush(self) -> None:
+        """The end of the command: whatever is buffered goes out, or is dropped if the reader left."""
+        try:
+            self.stdout.stream.flush()
+        except BrokenPipeError:
+            self.silence_stdout()
+        except (OSError, ValueError):
+            pass
+        with contextlib.suppress(OSError, ValueError):
+            self.stderr.flush()
 
     def console(self, stderr: bool = False) -> Console:
         """A rich console for drawing; only built by the commands that draw."""

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from inworld_cli.console import sanitize
-from inworld_cli.routing import Attempt, RoutingTrace, as_millis, trace_of_response
+from inworld_cli.core.routing import Attempt, RoutingTrace, as_millis, trace_of_response
+from inworld_cli.output.console import sanitize
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
 
-    from inworld_cli.history import Record
+    from inworld_cli.core.record import Record
 
 NO_METADATA = "no routing metadata in this response"
 MISSING = "-"

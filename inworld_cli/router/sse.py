@@ -125,7 +125,8 @@ class MessageAssembler:
 
     `feed` returns the text a delta added (so the caller can print it at once) and otherwise None;
     `new_blocks` lists the non-text blocks started since `take_new_blocks()`; `error` holds the payload of an SSE
-    `error` event; `stopped` says whether `message_stop` came. `message()` may be called at any time:
+    `error` event; `stopped` says whether `message_stop` came; `take_metadata()` gives the routing metadata
+    each time it changed. `message()` may be called at any time:
     after a failure it gives what arrived so far.
     """
 
@@ -139,6 +140,7 @@ class MessageAssembler:
         # Text pieces per (block index, field), joined once at the end: no quadratic string building.
         self._pieces: dict[tuple[int, str], list[str]] = {}
         self._metadata: dict[str, Any] | None = None
+        self.metadata_changed = False
 
     def feed(self, name: str, data: dict[str, Any]) -> str | None:
         self.events += 1
@@ -153,7 +155,7 @@ class MessageAssembler:
             self._message_delta(data)
         elif kind == "message_stop":
             self.stopped = True
-            self._metadata = merge_metadata(self._metadata, data.get("metadata"))
+            self._merge(data.get("metadata"))
         elif kind == "error":
             error = data.get("error")
             self.error = error if isinstance(error, dict) else data
@@ -224,7 +226,7 @@ class MessageAssembler:
         if not isinstance(message, dict):
             return None
         message = dict(message)
-        self._metadata = merge_metadata(self._metadata, message.pop("metadata", None))
+        self._merge(message.pop("metadata", None))
         content = message.pop("content", None)
         # A second message_start (a failover mid-stream) updates what the first one said.
         self._message.update(message)
@@ -241,20 +243,33 @@ class MessageAssembler:
         delta = data.get("delta")
         if isinstance(delta, dict):
             delta = dict(delta)
-            self._metadata = merge_metadata(self._metadata, delta.pop("metadata", None))
+            self._merge(delta.pop("metadata", None))
             self._message.update(delta)
         usage = data.get("usage")
         if isinstance(usage, dict):
             old = self._message.get("usage")
             self._message["usage"] = {**old, **usage} if isinstance(old, dict) else dict(usage)
-        self._metadata = merge_metadata(self._metadata, data.get("metadata"))
+        self._merge(data.get("metadata"))
 
     def _unknown(self, kind: str, data: dict[str, Any]) -> None:
         if "metadata" in data:
-            self._metadata = merge_metadata(self._metadata, data["metadata"])
+            self._merge(data["metadata"])
         elif "metadata" in kind:
             # An event named for the metadata and carrying it bare, e.g. `event: metadata`.
-            self._metadata = merge_metadata(self._metadata, {k: v for k, v in data.items() if k != "type"})
+            self._merge({k: v for k, v in data.items() if k != "type"})
+
+    def _merge(self, incoming: object) -> None:
+        merged = merge_metadata(self._metadata, incoming)
+        if merged is not self._metadata and merged != self._metadata:
+            self._metadata = merged
+            self.metadata_changed = True
+
+    def take_metadata(self) -> dict[str, Any] | None:
+        """The routing metadata merged so far, when it changed since the last call; else None."""
+        if not self.metadata_changed:
+            return None
+        self.metadata_changed = False
+        return dict(self._metadata or {})
 
     def take_new_blocks(self) -> list[str]:
         taken, self.new_blocks = self.new_blocks, []

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inworld_cli.console import Streams, sanitize
+from inworld_cli.output.console import Streams, sanitize
 
 _BREAKS = re.compile(r"[\t\r\n]+")
 

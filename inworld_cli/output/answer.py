@@ -16,7 +16,7 @@ import threading
 import time
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from inworld_cli.console import Output, StdoutClosed, Streams, json_text, sanitize
+from inworld_cli.output.console import Output, StdoutClosed, Streams, json_text, sanitize
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

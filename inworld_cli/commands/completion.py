@@ -14,8 +14,9 @@ from typing import Any
 
 import typer
 
-from inworld_cli.catalog import Cache, model_id, router_id
-from inworld_cli.settings import Overrides, Paths, Settings, resolve
+from inworld_cli.core.catalogue import model_id, router_id
+from inworld_cli.store.cache import Cache
+from inworld_cli.store.settings import Overrides, Paths, Settings, resolve
 
 Candidate = tuple[str, str]  # (value, a short description zsh and fish show next to it)
 
@@ -57,7 +58,7 @@ def _catalogue(settings: Settings) -> Iterable[Candidate]:
 
 
 def _history(settings: Settings) -> Iterable[Candidate]:
-    from inworld_cli.history import HistoryStore
+    from inworld_cli.store.history import HistoryStore
 
     for name in HistoryStore(settings.paths.history_db).models_seen():
         yield name, "used before"

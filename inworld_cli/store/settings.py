@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from inworld_cli.console import NOT_UTF8
-from inworld_cli.errors import UsageError, remember_secret
-from inworld_cli.files import atomic_write, ensure_private_dir, is_readable_by_others
+from inworld_cli.core.text import NOT_UTF8
+from inworld_cli.errors import LocalError, UsageError
+from inworld_cli.store.files import atomic_write, ensure_private_dir, is_readable_by_others
 
 APP_NAME = "inworld-router"
 DEFAULT_PROFILE = "default"
@@ -28,7 +28,6 @@ DEFAULT_MODEL = "auto"
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_RETRIES = 2
-CONNECT_TIMEOUT = 10.0
 
 T = TypeVar("T")
 
@@ -143,8 +142,6 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         return {}, ""
     except OSError as exc:
-        from inworld_cli.errors import LocalError
-
         raise LocalError(
             f"cannot read {path}: {exc.strerror or exc}",
             hint=f"check {path}: it must be a file you can read (or absent), in a directory",
@@ -263,7 +260,6 @@ def normalize_api_key(raw: str, origin: str) -> str:
             f"the API key from {origin} contains whitespace or control characters",
             hint="paste the key alone, on one line",
         )
-    remember_secret(key)
     return key
 
 

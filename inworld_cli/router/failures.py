@@ -1,93 +1,80 @@
-"""What the router's failures mean: error bodies to one-line messages, statuses to exit statuses and
-hints, and which failures are retried after how long. Pure: no IO, no SDK.
+"""What the router's failures mean: error bodies to one-line messages, statuses to error types and hints,
+and which failures are retried after how long. Pure: no IO, no SDK.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inworld_cli.core.text import one_line
 from inworld_cli.errors import (
     LOGIN_HINT,
     AuthError,
     CliError,
-    LocalError,
+    ErrorDetails,
     NetworkFailure,
     RequestRejected,
     RouterFailure,
 )
 
-
-def _suffix(request_id: str | None, tries: int) -> str:
-    parts = []
-    if request_id:
-        parts.append(f"request id {request_id}")
-    if tries > 1:
-        parts.append(f"after {tries} tries")
-    return f" ({', '.join(parts)})" if parts else ""
-
-
 # ---------------------------------------------------------------------------------------------------------
-# The errors send_message raises: the usual CliError classes, carrying what history records.
+# One failed try, before it becomes the user's error
 
 
-class RequestFailed(CliError):
-    """Base of every error `client.send_message` raises.
+@dataclass(frozen=True)
+class Failure:
+    """Why one HTTP request failed: the error it would be, and whether another try may pass."""
 
-    details: {"status", "type", "message", "request_id"} for the history record (the router's own
-    message when it sent one); partial: the message assembled from what arrived before the failure
-    (streams only); ttft_ms / total_ms: the client's timings, set by send_message.
-    """
+    kind: type[CliError]
+    what: str  # the message, without the request id and tries that `error` adds
+    hint: str | None
+    details: ErrorDetails
+    retryable: bool = False
+    reason: str | None = None  # for a retry notice: "529 overloaded_error", "connection refused"
+    retry_after: float | None = None  # what the server asked us to wait, in seconds
 
-    def __init__(
-        self,
-        what: str,
-        hint: str | None = None,
-        *,
-        status: int | None = None,
-        error_type: str | None = None,
-        detail: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(what + _suffix(request_id, 1), hint)
-        self.what = what
-        self.details: dict[str, Any] = {
-            "status": status,
-            "type": error_type,
-            "message": detail if detail is not None else what,
-            "request_id": request_id,
-        }
-        self.partial: dict[str, Any] | None = None
-        self.ttft_ms: float | None = None
-        self.total_ms: float | None = None
+    def masked(self, key: str) -> Failure:
+        """The key scrubbed from anything the router echoed back."""
+        if not key or (key not in self.what and key not in (self.details.message or "")):
+            return self
+        message = self.details.message.replace(key, "****") if self.details.message else None
+        return dataclasses.replace(
+            self,
+            what=self.what.replace(key, "****"),
+            details=dataclasses.replace(self.details, message=message),
+        )
 
-    def note_tries(self, tries: int) -> None:
-        """Say how many requests were made, next to the request id: `(request id r-1, after 3 tries)`."""
-        self.message = self.what + _suffix(self.details["request_id"], tries)
-        self.args = (self.message,)
+    def error(self, tries: int = 1) -> CliError:
+        """The error the user sees: `what (request id r-1, after 3 tries)`."""
+        parts = []
+        if self.details.request_id:
+            parts.append(f"request id {self.details.request_id}")
+        if tries > 1:
+            parts.append(f"after {tries} tries")
+        suffix = f" ({', '.join(parts)})" if parts else ""
+        return self.kind(self.what + suffix, self.hint, details=self.details)
 
 
-class AuthFailed(RequestFailed, AuthError):
-    """No key, or the router answered 401/403 (exit 3)."""
-
-
-class Rejected(RequestFailed, RequestRejected):
-    """Any other 4xx (exit 4)."""
-
-
-class RouterFailed(RequestFailed, RouterFailure):
-    """408, 429, 5xx, 529 after retries; a malformed, cut-off or unexpected answer (exit 5)."""
-
-
-class NetworkFailed(RequestFailed, NetworkFailure):
-    """Cannot connect, DNS, TLS, or a timeout (exit 6)."""
-
-
-class SdkUnavailable(RequestFailed, LocalError):
-    """The Anthropic SDK cannot be imported: a broken installation (exit 1)."""
+def failure(
+    kind: type[CliError],
+    what: str,
+    hint: str | None,
+    *,
+    status: int | None = None,
+    error_type: str | None = None,
+    detail: str | None = None,
+    request_id: str | None = None,
+    retryable: bool = False,
+    reason: str | None = None,
+    retry_after: float | None = None,
+) -> Failure:
+    details = ErrorDetails(status, error_type, detail if detail is not None else what, request_id)
+    return Failure(kind, what, hint, details, retryable, reason, retry_after)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -125,14 +112,6 @@ ERROR_TYPE_STATUS = {
     "timeout_error": 504,
     "overloaded_error": 529,
 }
-
-MESSAGE_LIMIT = 300
-
-
-def one_line(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """Whitespace runs (newlines included) to one space, cut to `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -256,18 +235,20 @@ def network_hint(base_url: str, env: Mapping[str, str]) -> str:
     return hint
 
 
-def _class_for(status: int) -> type[RequestFailed]:
+def kind_for_status(status: int) -> type[CliError]:
     if status in (401, 403):
-        return AuthFailed
+        return AuthError
     if 400 <= status < 500 and status not in (408, 429):
-        return Rejected
-    return RouterFailed
+        return RequestRejected
+    return RouterFailure
 
 
-def status_error(status: int, headers: Mapping[str, str], body: bytes, *, base_url: str) -> RequestFailed:
-    """The error for an HTTP error status: class by status, message from the body, one line."""
-    content_type = headers.get("content-type")
-    parsed = parse_error_body(body, content_type)
+def status_failure(
+    status: int, headers: Mapping[str, str], body: bytes, *, base_url: str, now: float = 0.0
+) -> Failure:
+    """The failure for an HTTP error status: kind by status, message from the body, one line; retryable
+    (with the server's retry-after, read against `now`) for 408, 429, 5xx and 529."""
+    parsed = parse_error_body(body, headers.get("content-type"))
     request_id = request_id_of(headers) or parsed.request_id
     what = f"the router answered {status}"
     if 300 <= status < 400:
@@ -279,35 +260,56 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes, *, base_u
         what += " with an empty body"
     else:
         what += (f" {parsed.type}" if parsed.type else "") + (f": {parsed.message}" if parsed.message else "")
-    cls = _class_for(status)
-    return cls(
+    retryable = retryable_status(status)
+    return failure(
+        kind_for_status(status),
         what,
         status_hint(status, base_url),
         status=status,
         error_type=parsed.type,
         detail=parsed.message or what,
         request_id=request_id,
+        retryable=retryable,
+        reason=f"{status} {parsed.type}" if parsed.type else str(status),
+        retry_after=retry_after_seconds(headers, now) if retryable else None,
     )
 
 
-def event_error(
-    error: Mapping[str, Any], *, request_id: str | None, base_url: str
-) -> tuple[RequestFailed, bool]:
-    """The error for an SSE `error` event, and whether it may be retried (when no text was shown yet)."""
+def event_failure(error: Mapping[str, Any], *, request_id: str | None, base_url: str) -> Failure:
+    """The failure for an SSE `error` event (or an error in a 200 body); retryable as the status its
+    type stands for would be."""
     parsed = parse_json_error({"error": dict(error)}) or ErrorBody()
     status = ERROR_TYPE_STATUS.get(parsed.type or "", 500)
     what = "the router sent an error" + (f": {parsed.type}" if parsed.type else "")
     what += f": {parsed.message}" if parsed.message else ""
-    cls = _class_for(status) if parsed.type in ERROR_TYPE_STATUS else RouterFailed
-    failure = cls(
+    kind = kind_for_status(status) if parsed.type in ERROR_TYPE_STATUS else RouterFailure
+    return failure(
+        kind,
         what,
         status_hint(status, base_url),
         status=200,
         error_type=parsed.type,
         detail=parsed.message or what,
         request_id=request_id,
+        retryable=retryable_status(status),
+        reason=f"an {parsed.type or 'error'} event",
     )
-    return failure, retryable_status(status)
+
+
+def network_failure(
+    what: str, hint: str, *, request_id: str | None = None, reason: str | None = None
+) -> Failure:
+    """Cannot connect (retryable when `reason` says why), or a timeout."""
+    return failure(
+        NetworkFailure, what, hint, request_id=request_id, retryable=reason is not None, reason=reason
+    )
+
+
+def broken_failure(what: str, request_id: str | None) -> Failure:
+    """An answer that stopped half-way: the router or the network dropped it. Never retried (text may
+    have been shown, and the upstream may have charged)."""
+    hint = "the router or the network dropped the answer; try again"
+    return failure(RouterFailure, what, hint, request_id=request_id)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -316,8 +318,6 @@ def event_error(
 RETRY_BASE_DELAY = 0.5
 RETRY_MAX_DELAY = 8.0
 RETRY_AFTER_MAX = 30.0
-# Tests (which run the real command in a subprocess) shrink the backoff with this; retry-after still counts.
-RETRY_BASE_DELAY_ENV = "INWORLD_RETRY_BASE_DELAY"
 
 
 def retryable_status(status: int) -> bool:
@@ -326,7 +326,8 @@ def retryable_status(status: int) -> bool:
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
-    """What the server asked us to wait: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date."""
+    """What the server asked us to wait: `retry-after-ms`, or `retry-after` in seconds or as an HTTP date
+    (read against `now`, seconds since the epoch)."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms:
         try:
@@ -349,23 +350,13 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     return when.timestamp() - now
 
 
-def retry_delay(
-    retry: int, *, retry_after: float | None, base: float = RETRY_BASE_DELAY, jitter: float = 0.0
-) -> float:
+def retry_delay(retry: int, *, retry_after: float | None, jitter: float = 0.0) -> float:
     """Seconds to wait before retry number `retry` (1 for the first).
 
-    A server's retry-after is obeyed up to RETRY_AFTER_MAX; otherwise `base` doubles per retry up to
-    RETRY_MAX_DELAY, shortened by up to a quarter (`jitter` in [0, 1)) so parallel clients spread out.
+    A server's retry-after is obeyed up to RETRY_AFTER_MAX; otherwise the wait doubles from
+    RETRY_BASE_DELAY per retry up to RETRY_MAX_DELAY, shortened by up to a quarter (`jitter` in [0, 1))
+    so parallel clients spread out.
     """
     if retry_after is not None and retry_after == retry_after:  # NaN is no answer
         return min(max(retry_after, 0.0), RETRY_AFTER_MAX)
-    return min(base * 2.0 ** (retry - 1), RETRY_MAX_DELAY) * (1 - 0.25 * jitter)
-
-
-def base_delay(env: Mapping[str, str]) -> float:
-    raw = env.get(RETRY_BASE_DELAY_ENV, "").strip()
-    try:
-        value = float(raw) if raw else RETRY_BASE_DELAY
-    except ValueError:
-        return RETRY_BASE_DELAY
-    return value if 0 <= value <= RETRY_MAX_DELAY else RETRY_BASE_DELAY
+    return min(RETRY_BASE_DELAY * 2.0 ** (retry - 1), RETRY_MAX_DELAY) * (1 - 0.25 * jitter)

@@ -15,15 +15,14 @@ import sqlite3
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inworld_cli.console import NOT_UTF8
+from inworld_cli.core.record import Record
+from inworld_cli.core.text import NOT_UTF8
 from inworld_cli.errors import LocalError, UsageError
-from inworld_cli.files import SECRET_FILE_MODE, ensure_private_dir
-from inworld_cli.routing import trace_of_response
+from inworld_cli.store.files import SECRET_FILE_MODE, ensure_private_dir
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -49,78 +48,6 @@ HISTORY_HINT = "see your requests with: inworld-router history"
 
 class HistoryError(LocalError):
     """The history database cannot be opened, read or written."""
-
-
-def utc_timestamp(now: float | None = None) -> str:
-    """ISO 8601 UTC with milliseconds and a Z, e.g. 2026-11-25T09:42:14.123Z."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def new_record_id(now: float | None = None) -> str:
-    """12 hex digits of milliseconds since the epoch + 8 random hex: ids sort by time, prefixes identify."""
-    import secrets  # here, not at the top: only writers need it, and it costs readers ~3 ms (hmac, hashlib)
-
-    millis = int((time.time() if now is None else now) * 1000)
-    return f"{millis:012x}{secrets.token_hex(4)}"
-
-
-def _dict_or(value: object, default: dict[str, Any] | None) -> dict[str, Any] | None:
-    return value if isinstance(value, dict) else default
-
-
-@dataclass
-class Record:
-    id: str
-    created_at: str
-    profile: str
-    base_url_host: str
-    request: dict[str, Any]
-    response: dict[str, Any] | None
-    error: dict[str, Any] | None
-    timings: dict[str, Any]
-    exit_status: int
-    partial: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """Exactly the dataclass fields: the shape `inspect --json` and `history --json` print."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Record:
-        """Tolerant: a missing or mistyped key takes its default, so any record-ish JSON loads."""
-
-        def text(key: str) -> str:
-            value = data.get(key)
-            return value if isinstance(value, str) else ""
-
-        status = data.get("exit_status")
-        return cls(
-            id=text("id"),
-            created_at=text("created_at"),
-            profile=text("profile"),
-            base_url_host=text("base_url_host"),
-            request=_dict_or(data.get("request"), {}) or {},
-            response=_dict_or(data.get("response"), None),
-            error=_dict_or(data.get("error"), None),
-            timings=_dict_or(data.get("timings"), {}) or {},
-            exit_status=status if isinstance(status, int) and not isinstance(status, bool) else 0,
-            partial=data.get("partial") is True,
-        )
-
-    @property
-    def requested_model(self) -> str | None:
-        model = self.request.get("model")
-        return model if isinstance(model, str) else None
-
-    @property
-    def served_model(self) -> str | None:
-        model = (self.response or {}).get("model")
-        return model if isinstance(model, str) else None
-
-    @property
-    def generation_id(self) -> str | None:
-        return trace_of_response(self.response).generation_id
 
 
 def _storable_json(value: dict[str, Any]) -> str:

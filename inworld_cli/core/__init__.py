@@ -1,0 +1,1 @@
+"""Pure data and rules: records, the routing trace, requests and prompts. No IO, no Typer, no SDK."""

@@ -1,0 +1,99 @@
+"""What every command is handed: streams, environment variables, file locations, a clock, the transport
+and the secrets to mask. The process builds one (`from_process`); tests build their own."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from inworld_cli.errors import Secrets, no_key_error
+from inworld_cli.output.console import Streams
+from inworld_cli.store.settings import Overrides, Paths, Settings, resolve
+
+if TYPE_CHECKING:
+    from inworld_cli.router.catalog import Catalog
+    from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest
+    from inworld_cli.router.transport import Endpoint, Transport
+
+
+class SystemClock:
+    """The real time; `wait` is cut short when its event is set (a cancelled exchange)."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(seconds)
+
+
+@dataclass
+class Environment:
+    streams: Streams
+    paths: Paths
+    clock: Clock = field(default_factory=SystemClock)
+    secrets: Secrets = field(default_factory=Secrets)
+    debug: bool = False
+    jitter: Callable[[], float] = random.random  # spreads retries; tests fix it
+    _transport: Transport | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_process(cls) -> Environment:
+        return cls(streams=Streams.from_process(), paths=Paths.from_platform())
+
+    @property
+    def vars(self) -> Mapping[str, str]:
+        """The environment variables (the process's, or what a test gave)."""
+        return self.streams.env
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            from inworld_cli.router.transport import Transport
+
+            self._transport = Transport()
+        return self._transport
+
+    def close(self) -> None:
+        """Release the connections (a process that exits needs not; tests that build many do)."""
+        if self._transport is not None:
+            self._transport.close()
+
+    def settings(self, overrides: Overrides) -> Settings:
+        """Every setting resolved once; warnings (unknown config keys, a loose credentials file) shown."""
+        settings = resolve(overrides, self.vars, self.paths)
+        self.secrets.add(settings.api_key.value)
+        for warning in settings.warnings:
+            self.streams.warn(warning)
+        return settings
+
+    def endpoint(self, settings: Settings) -> Endpoint:
+        """Where requests go and with which key: the one place a key is required."""
+        from inworld_cli.router.transport import Endpoint
+
+        key = settings.api_key.value
+        if not key:
+            raise no_key_error(settings.profile.value)
+        version = settings.anthropic_version.value
+        if version is None:
+            return Endpoint(settings.base_url.value, key, settings.timeout.value)
+        return Endpoint(settings.base_url.value, key, settings.timeout.value, anthropic_version=version)
+
+    def exchange(self, request: ExchangeRequest) -> Exchange:
+        from inworld_cli.router.exchange import Exchange
+
+        return Exchange(request, self.transport, self.clock, self.vars, self.jitter)
+
+    def catalog(self, settings: Settings) -> Catalog:
+        from inworld_cli.router.catalog import Catalog
+        from inworld_cli.store.cache import Cache
+
+        endpoint = self.endpoint(settings)
+        cache = Cache(self.paths.cache_dir, endpoint.base_url, endpoint.key)
+        return Catalog(self.transport, endpoint, cache, self.clock.time, self.vars)

@@ -1,0 +1,1 @@
+"""What lives on disk: settings and credentials, private files, the history database, the cache."""
