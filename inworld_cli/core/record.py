@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from inworld_cli.core.routing import trace_of_response
+from inworld_cli.core.trace import RoutingTrace, trace_of_response
 
 
 def utc_timestamp(now: float | None = None) -> str:
@@ -29,6 +29,10 @@ def _dict_or(value: object, default: dict[str, Any] | None) -> dict[str, Any] | 
     return value if isinstance(value, dict) else default
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass
 class Record:
     id: str
@@ -41,6 +45,10 @@ class Record:
     timings: dict[str, Any]
     exit_status: int
     partial: bool = False
+    conversation_id: str | None = None  # every recorded ask belongs to one; `ask -c` continues it
+    batch_id: str | None = None  # the `batch` run that sent it
+    compare_id: str | None = None  # the `compare` run that sent it, with one record per model
+    cost: dict[str, Any] | None = None  # {usd, input_usd, output_usd, model, priced_at}; None: unpriced
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the dataclass fields: the shape `inspect --json` and `history --json` print."""
@@ -66,6 +74,10 @@ class Record:
             timings=_dict_or(data.get("timings"), {}) or {},
             exit_status=status if isinstance(status, int) and not isinstance(status, bool) else 0,
             partial=data.get("partial") is True,
+            conversation_id=_text_or_none(data.get("conversation_id")),
+            batch_id=_text_or_none(data.get("batch_id")),
+            compare_id=_text_or_none(data.get("compare_id")),
+            cost=_dict_or(data.get("cost"), None),
         )
 
     @property
@@ -79,8 +91,17 @@ class Record:
         return model if isinstance(model, str) else None
 
     @property
+    def trace(self) -> RoutingTrace:
+        return trace_of_response(self.response)
+
+    @property
     def generation_id(self) -> str | None:
-        return trace_of_response(self.response).generation_id
+        return self.trace.generation_id
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        usage = (self.response or {}).get("usage")
+        return usage if isinstance(usage, dict) else {}
 
 
 def base_url_host(base_url: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from inworld_cli.core.routing import Attempt, RoutingTrace, as_millis, trace_of_response
+from inworld_cli.core.trace import Attempt, RoutingTrace, as_millis, trace_of_response
 from inworld_cli.output.console import sanitize
 
 if TYPE_CHECKING:

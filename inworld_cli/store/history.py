@@ -40,6 +40,32 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX records_generation_id ON records (generation_id);
     """,
+    # The second stage: conversations, batches, compares and cost, and the numbers `stats` and `history`
+    # filter and aggregate on, as columns (filled from each record's JSON for the rows already there).
+    """
+    ALTER TABLE records ADD COLUMN conversation_id TEXT;
+    ALTER TABLE records ADD COLUMN batch_id TEXT;
+    ALTER TABLE records ADD COLUMN compare_id TEXT;
+    ALTER TABLE records ADD COLUMN ttft_ms REAL;
+    ALTER TABLE records ADD COLUMN total_ms REAL;
+    ALTER TABLE records ADD COLUMN attempts INTEGER;
+    ALTER TABLE records ADD COLUMN input_tokens INTEGER;
+    ALTER TABLE records ADD COLUMN output_tokens INTEGER;
+    ALTER TABLE records ADD COLUMN cost_usd REAL;
+    ALTER TABLE records ADD COLUMN error_type TEXT;
+    UPDATE records SET
+        ttft_ms = json_extract(data, '$.timings.ttft_ms'),
+        total_ms = json_extract(data, '$.timings.total_ms'),
+        attempts = json_array_length(json_extract(data, '$.response.metadata.attempts')),
+        input_tokens = json_extract(data, '$.response.usage.input_tokens'),
+        output_tokens = json_extract(data, '$.response.usage.output_tokens'),
+        error_type = json_extract(data, '$.error.type')
+    WHERE json_valid(data);
+    CREATE INDEX records_created_at ON records (created_at);
+    CREATE INDEX records_conversation ON records (conversation_id, id);
+    CREATE INDEX records_batch ON records (batch_id);
+    CREATE INDEX records_compare ON records (compare_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -65,6 +91,43 @@ def _storable_json(value: dict[str, Any]) -> str:
 def _storable(text: str | None) -> str | None:
     """A lookup column's copy of a value: a lone surrogate becomes '?' there (the record keeps it)."""
     return text.encode("utf-8", "replace").decode("utf-8") if text is not None else None
+
+
+def _insert(conn: sqlite3.Connection, record: Record, data: str) -> None:
+    columns = {
+        "id": record.id,
+        "created_at": record.created_at,
+        "generation_id": _storable(record.generation_id),
+        "requested_model": _storable(record.requested_model),
+        "served_model": _storable(record.served_model),
+        "exit_status": record.exit_status,
+        "data": data,
+        "conversation_id": record.conversation_id,
+        "batch_id": record.batch_id,
+        "compare_id": record.compare_id,
+        "ttft_ms": _number(record.timings.get("ttft_ms")),
+        "total_ms": _number(record.timings.get("total_ms")),
+        "attempts": len(record.trace.attempts) if record.trace.present else None,
+        "input_tokens": _integer(record.usage.get("input_tokens")),
+        "output_tokens": _integer(record.usage.get("output_tokens")),
+        "cost_usd": _number((record.cost or {}).get("usd")),
+        "error_type": _storable(str((record.error or {}).get("type")))
+        if (record.error or {}).get("type")
+        else None,
+    }
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    conn.execute(f"INSERT INTO records ({names}) VALUES ({marks})", tuple(columns.values()))  # noqa: S608
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return None
+    return float(value)
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -191,19 +254,7 @@ class HistoryStore:
         with self._connect("write") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute(
-                    "INSERT INTO records (id, created_at, generation_id, requested_model, served_model, "
-                    "exit_status, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.id,
-                        record.created_at,
-                        _storable(record.generation_id),
-                        _storable(record.requested_model),
-                        _storable(record.served_model),
-                        record.exit_status,
-                        data,
-                    ),
-                )
+                _insert(conn, record, data)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -74,6 +75,10 @@ def test_record_json_is_exactly_the_fields_and_round_trips() -> None:
         "timings",
         "exit_status",
         "partial",
+        "conversation_id",
+        "batch_id",
+        "compare_id",
+        "cost",
     ]
     assert Record.from_json(data) == record
 
@@ -161,6 +166,35 @@ def test_schema_version_and_wal_are_set(store: HistoryStore) -> None:
     conn.close()
     assert {"id", "created_at", "generation_id", "requested_model", "served_model", "data"} <= set(columns)
     assert indexed == [("gen-0001", "auto", "anthropic/claude-opus-4-6")]
+
+
+def test_a_first_stage_database_is_migrated_and_its_columns_filled_from_the_records(
+    store: HistoryStore,
+) -> None:
+    """A database written by the first stage (schema 1): its rows gain the second stage's columns, filled
+    from each record's JSON, so that `stats` and the filters see old requests too."""
+    from inworld_cli.store.history import MIGRATIONS
+
+    store.path.parent.mkdir(parents=True)
+    old = make_record()
+    with sqlite3.connect(store.path) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute(
+            "INSERT INTO records (id, created_at, generation_id, requested_model, served_model, exit_status, "
+            "data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (old.id, old.created_at, "gen-0001", "auto", "x", 0, json.dumps(old.to_json())),
+        )
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    store.add(make_record(T0 + 1))
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        rows = conn.execute(
+            "SELECT ttft_ms, total_ms, attempts, input_tokens, output_tokens, error_type FROM records ORDER BY id"
+        ).fetchall()
+    conn.close()
+    assert rows == [(840.0, 1200.0, 3, 12, 7, None)] * 2  # the migrated row, and one written now
+    assert [r.id for r in HistoryStore(store.path).recent(5)][-1] == old.id
 
 
 def test_a_newer_schema_is_refused_with_a_clear_error(store: HistoryStore) -> None:

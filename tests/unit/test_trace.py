@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inworld_cli.core.routing import Attempt, RoutingTrace, parse_metadata, trace_of_response
+from inworld_cli.core.trace import Attempt, RoutingTrace, parse_metadata, trace_of_response
 from tests.router_server import DEFAULT_METADATA, FAILOVER_METADATA, message
 
 
