@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,6 +49,34 @@ def test_an_answer_three_screens_long_scrolls_back_without_duplicates_or_gaps(
     assert shown == [p.replace("**", "") for p in paragraphs]
     assert "anthropic/claude-opus-4-6 · 1 attempt" in run.out.text  # the summary, after the answer
     assert run.out.lines[-1].startswith("anthropic/claude-opus-4-6")
+
+
+@pytest.fixture
+def busy_cpus() -> Iterator[None]:
+    """More CPU-bound processes than cores, for as long as the test runs: the CLI's threads then lose the
+    CPU at arbitrary points, which is when writes to the terminal from two threads can interleave."""
+    count = min(len(os.sched_getaffinity(0)) + 1, 16)
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+        for burner in burners:
+            burner.wait()
+
+
+@pytest.mark.usefixtures("busy_cpus")
+def test_a_long_answer_on_a_busy_machine_scrolls_back_each_paragraph_once_and_whole(
+    routed_home: Home, router: RouterServer
+) -> None:
+    paragraphs = [f"Paragraph {n:03d} of a long answer, with **bold** words." for n in range(40)]
+    router.enqueue(stream_of("\n\n".join(paragraphs), event_delay=0.002))
+    run = run_on_terminal(routed_home, "ask", "-q", "hi")
+    assert run.status == 0
+    # Nothing but the paragraphs, each once, in order, whole, one blank line apart: no stub of the live
+    # view (a cut line, a repeated paragraph) is left behind.
+    assert run.out.lines == [line for p in paragraphs for line in (p.replace("**", ""), "")][:-1]
 
 
 def test_one_paragraph_longer_than_the_screen_is_shown_once_and_whole(
