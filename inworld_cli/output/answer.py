@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from inworld_cli.output.console import Output, StdoutClosed, Streams, json_text, sanitize
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from rich.console import Console, ConsoleOptions
     from rich.live import Live
@@ -212,14 +212,15 @@ class MarkdownAnswer:
 
     REFRESH_PER_SECOND = 8
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._console = console
+        self._clock = clock
         self._splitter = BlockSplitter()
         self._ready: list[str] = []  # completed blocks not printed yet
         self._lock = threading.Lock()  # the live view reads both from its refresh thread
         self._live: Live | None = None
         self._printed = False
-        self._printed_at = 0.0
+        self._printed_at: float | None = None  # when the last batch was printed; None: never
 
     def text(self, delta: str) -> None:
         if not delta:
@@ -228,7 +229,7 @@ class MarkdownAnswer:
             self._ready += self._splitter.feed(sanitize(delta))
         if self._live is None:
             self._start_live()
-        if self._ready and time.monotonic() - self._printed_at >= 1 / self.REFRESH_PER_SECOND:
+        if self._ready and self._batch_due():
             self._print_ready()
 
     def finish(self, message: dict[str, Any]) -> None:
@@ -236,6 +237,11 @@ class MarkdownAnswer:
 
     def abort(self) -> None:
         self._end()
+
+    def _batch_due(self) -> bool:
+        if self._printed_at is None:
+            return True
+        return self._clock() - self._printed_at >= 1 / self.REFRESH_PER_SECOND
 
     def _start_live(self) -> None:
         from rich.live import Live
@@ -276,7 +282,7 @@ class MarkdownAnswer:
         if blocks:
             self._console.print(_Block("\n\n".join(blocks), separate=self._printed))
             self._printed = True
-        self._printed_at = time.monotonic()
+        self._printed_at = self._clock()
 
 
 class _Block:

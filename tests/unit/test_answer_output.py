@@ -189,10 +189,20 @@ def test_markdown_streamed_in_blocks_looks_as_if_rendered_whole() -> None:
         assert not screen.cursor.hidden
 
 
+class Clock:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_blocks_waiting_for_their_batch_are_shown_in_the_live_view() -> None:
     buffer = io.StringIO()
-    writer = MarkdownAnswer(console_on(buffer))
-    writer.REFRESH_PER_SECOND = 0.001  # one batch per 1000 s: nothing after the first is printed early
+    clock = Clock()  # stopped: nothing after the first batch is due
+    writer = MarkdownAnswer(console_on(buffer), clock=clock)
     writer.text("first\n\nsecond\n\n")
     writer.text("third\n\nfourth")
     assert "first" in buffer.getvalue()
@@ -201,6 +211,25 @@ def test_blocks_waiting_for_their_batch_are_shown_in_the_live_view() -> None:
     writer.finish({})
     rows, _ = screen_after(buffer.getvalue())
     assert [row for row in rows if row] == ["first", "second", "third", "fourth"]
+
+
+def test_blocks_are_printed_in_batches_at_most_refresh_per_second() -> None:
+    buffer = io.StringIO()
+    clock = Clock()
+    writer = MarkdownAnswer(console_on(buffer), clock=clock)
+    writer.text("one\n\ntwo\n\n")
+    writer.text("three\n\n")
+    assert writer.tail_text(budget=1000) == "two\n\nthree\n\n"  # "one" went first, alone
+    interval = 1 / MarkdownAnswer.REFRESH_PER_SECOND
+    clock.now = interval / 2
+    writer.text("four")
+    assert writer.tail_text(budget=1000).startswith("two\n\nthree")  # not due yet
+    clock.now = interval
+    writer.text("\n")
+    assert writer.tail_text(budget=1000) == "four\n"  # one batch: "two" and "three" together
+    writer.finish({})
+    rows, _ = screen_after(buffer.getvalue())
+    assert [row for row in rows if row] == ["one", "two", "three", "four"]
 
 
 def test_markdown_answer_neutralises_escape_sequences() -> None:
