@@ -208,17 +208,30 @@ class MarkdownAnswer:
     Blocks completed in quick succession are printed together, at most REFRESH_PER_SECOND times a second
     (until then the tail shows them): one markdown parse and one redraw of the live view per batch keeps a
     fast stream of short paragraphs as cheap as a piped one.
+
+    Two threads draw: the writer (a batch of blocks, which the live view turns into "erase the tail, print
+    the blocks, redraw the tail") and a ticker that redraws the tail REFRESH_PER_SECOND times a second, so
+    the end of the text shows even while the stream stalls. Each erases the tail the previous write left,
+    so every write to the terminal is made whole, from the cursor reset to the last byte, under `_lock`,
+    which also guards the text: no frame can come out between another's cursor reset and its write, and a
+    redrawn tail never holds blocks already printed. (rich's own refresh thread is not used: it locks out
+    only the part of a print that positions the cursor, not the rendering and the write that follow.)
     """
 
     REFRESH_PER_SECOND = 8
 
-    def __init__(self, console: Console, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, console: Console, *, clock: Callable[[], float] = time.monotonic, auto_refresh: bool = True
+    ) -> None:
         self._console = console
         self._clock = clock
+        self._auto_refresh = auto_refresh  # False: the tail is redrawn only by refresh() (tests)
         self._splitter = BlockSplitter()
         self._ready: list[str] = []  # completed blocks not printed yet
-        self._lock = threading.Lock()  # the live view reads both from its refresh thread
+        self._lock = threading.RLock()  # the text and the terminal; re-entered by the tail as it renders
         self._live: Live | None = None
+        self._ticker: threading.Thread | None = None
+        self._ended = threading.Event()
         self._printed = False
         self._printed_at: float | None = None  # when the last batch was printed; None: never
 
@@ -227,16 +240,22 @@ class MarkdownAnswer:
             return
         with self._lock:
             self._ready += self._splitter.feed(sanitize(delta))
-        if self._live is None:
-            self._start_live()
-        if self._ready and self._batch_due():
-            self._print_ready()
+            if self._live is None and not self._ended.is_set():
+                self._start_live()
+            if self._ready and self._batch_due():
+                self._print_ready()
 
     def finish(self, message: dict[str, Any]) -> None:
         self._end()
 
     def abort(self) -> None:
         self._end()
+
+    def refresh(self) -> None:
+        """Redraw the live view, if it is on (the ticker does this REFRESH_PER_SECOND times a second)."""
+        with self._lock:
+            if self._live is not None:
+                self._live.refresh()
 
     def _batch_due(self) -> bool:
         if self._printed_at is None:
@@ -250,12 +269,18 @@ class MarkdownAnswer:
             _Tail(self),
             console=self._console,
             transient=True,
-            auto_refresh=True,
-            refresh_per_second=self.REFRESH_PER_SECOND,
+            auto_refresh=False,
             redirect_stdout=False,
             redirect_stderr=False,
         )
         self._live.start()
+        if self._auto_refresh:
+            self._ticker = threading.Thread(target=self._tick, name="live-tail", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._ended.wait(1 / self.REFRESH_PER_SECOND):
+            self.refresh()
 
     def tail_text(self, budget: int) -> str:
         """The end of what is not printed yet: blocks waiting for their batch, then the growing one."""
@@ -270,15 +295,19 @@ class MarkdownAnswer:
         return f"{ready}\n\n{pending}" if ready else pending
 
     def _end(self) -> None:
-        if self._live is not None:
-            self._live.stop()
+        self._ended.set()
         with self._lock:
+            if self._live is not None:
+                self._live.stop()  # erases the tail
+                self._live = None
             self._ready += self._splitter.flush()
-        self._print_ready()
+            self._print_ready()
+        if self._ticker is not None:
+            self._ticker.join()  # not under the lock: it may be waiting for it, to find the view gone
 
     def _print_ready(self) -> None:
-        with self._lock:
-            blocks, self._ready = self._ready, []
+        """Print the blocks waiting for their batch; called with the lock held."""
+        blocks, self._ready = self._ready, []
         if blocks:
             self._console.print(_Block("\n\n".join(blocks), separate=self._printed))
             self._printed = True

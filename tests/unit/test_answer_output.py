@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pyte
 import pytest
@@ -12,6 +15,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.markdown import Markdown
 
+from inworld_cli.output import answer as answer_output
 from inworld_cli.output.answer import BlockSplitter, MarkdownAnswer, RawAnswer, Spinner, json_text
 from inworld_cli.output.console import Output
 
@@ -202,7 +206,7 @@ class Clock:
 def test_blocks_waiting_for_their_batch_are_shown_in_the_live_view() -> None:
     buffer = io.StringIO()
     clock = Clock()  # stopped: nothing after the first batch is due
-    writer = MarkdownAnswer(console_on(buffer), clock=clock)
+    writer = MarkdownAnswer(console_on(buffer), clock=clock, auto_refresh=False)
     writer.text("first\n\nsecond\n\n")
     writer.text("third\n\nfourth")
     assert "first" in buffer.getvalue()
@@ -216,7 +220,7 @@ def test_blocks_waiting_for_their_batch_are_shown_in_the_live_view() -> None:
 def test_blocks_are_printed_in_batches_at_most_refresh_per_second() -> None:
     buffer = io.StringIO()
     clock = Clock()
-    writer = MarkdownAnswer(console_on(buffer), clock=clock)
+    writer = MarkdownAnswer(console_on(buffer), clock=clock, auto_refresh=False)
     writer.text("one\n\ntwo\n\n")
     writer.text("three\n\n")
     assert writer.tail_text(budget=1000) == "two\n\nthree\n\n"  # "one" went first, alone
@@ -230,6 +234,74 @@ def test_blocks_are_printed_in_batches_at_most_refresh_per_second() -> None:
     writer.finish({})
     rows, _ = screen_after(buffer.getvalue())
     assert [row for row in rows if row] == ["one", "two", "three", "four"]
+
+
+class WatchedLock:
+    """A lock that tells when a thread has to wait for it."""
+
+    def __init__(self, lock: Any, contended: threading.Event) -> None:
+        self._lock = lock
+        self._contended = contended
+        self.waits = 0
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            self.waits += 1
+            self._contended.set()
+            self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+def test_a_redraw_from_another_thread_cannot_come_out_in_the_middle_of_a_print(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The interleaving seen on a busy machine: a print positions the cursor to erase the tail on the
+    # screen, then, while it renders its blocks, another thread redraws the tail (now shorter: the blocks
+    # left it). Had that redraw reached the terminal first, the print would erase the old tail's height
+    # over the new one: a gap or a leftover stub in scrollback. The redraw must wait for the whole print.
+    buffer = io.StringIO()
+    clock = Clock()
+    writer = MarkdownAnswer(console_on(buffer), clock=clock, auto_refresh=False)
+    moved = threading.Event()  # the other thread has drawn, or is waiting for its turn
+    lock = writer._lock = WatchedLock(writer._lock, moved)
+    writer.text("zero\n\none\n\n")  # "zero" printed; the rest is in the tail
+    writer.text("two\n\nthree\n\nfour")  # "one", "two" wait for their batch, in the tail
+    writer.refresh()  # the tail: one, two, three, four
+
+    def redraw() -> None:
+        writer.refresh()
+        moved.set()
+
+    other = threading.Thread(target=redraw)
+    render_block = answer_output._Block.__rich_console__
+
+    def render_block_meanwhile(block: Any, console: Console, options: Any) -> Iterator[Any]:
+        if not other.is_alive() and not moved.is_set():
+            other.start()  # after the print positioned the cursor, before it writes
+            moved.wait()
+        yield from render_block(block, console, options)
+
+    monkeypatch.setattr(answer_output._Block, "__rich_console__", render_block_meanwhile)
+    clock.now += 1
+    writer.text(" more")  # the batch is due: "one" and "two" are printed
+    other.join()
+    assert lock.waits == 1  # the redraw did come in the middle of the print, and waited
+    writer.finish({})
+    rows, _ = screen_after(buffer.getvalue())
+    assert [row for row in rows if row] == ["zero", "one", "two", "three", "four more"]
+
+
+def test_no_thread_draws_after_the_answer_ends() -> None:
+    buffer = io.StringIO()
+    writer = MarkdownAnswer(console_on(buffer))
+    writer.text("growing")
+    writer.finish({})
+    assert not [thread for thread in threading.enumerate() if thread.name == "live-tail"]
+    shown = buffer.getvalue()
+    writer.refresh()
+    assert buffer.getvalue() == shown
 
 
 def test_markdown_answer_neutralises_escape_sequences() -> None:
