@@ -55,7 +55,8 @@ def test_an_answer_three_screens_long_scrolls_back_without_duplicates_or_gaps(
 def busy_cpus() -> Iterator[None]:
     """More CPU-bound processes than cores, for as long as the test runs: the CLI's threads then lose the
     CPU at arbitrary points, which is when writes to the terminal from two threads can interleave."""
-    count = min(len(os.sched_getaffinity(0)) + 1, 16)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
+    count = min(cores + 1, 16)
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
     try:
         yield
