@@ -34,9 +34,10 @@ from inworld_cli.commands.options import (
     TtftTimeoutOption,
     UserOption,
 )
+from inworld_cli.commands.recording import Recorder
 from inworld_cli.commands.requests import RequestFlags
 from inworld_cli.core.prompt import assemble_prompt, check_has_prompt, decode_stdin, wants_stdin
-from inworld_cli.core.record import Record, base_url_host
+from inworld_cli.core.record import Record
 from inworld_cli.core.request import build_body, user_turn
 from inworld_cli.environment import Environment
 from inworld_cli.errors import CliError, ErrorDetails, ExitStatus
@@ -106,6 +107,7 @@ class _Ask:
         self.spinner: Spinner | None = None
         self.block_types: list[str] = []
         self.created = env.clock.time()
+        self.recorder = Recorder(settings, env.streams)
 
     @property
     def chatty(self) -> bool:
@@ -118,7 +120,9 @@ class _Ask:
         try:
             exchange = self.env.exchange(self._request(body))
         except CliError as exc:  # no key: recorded like any failed ask
-            self._save(self._record(body, None, error=exc.details, status=exc.status))
+            self.recorder.save(
+                self.recorder.record(body, None, created=self.created, error=exc.details, status=exc.status)
+            )
             raise
         writer = answer_writer(self.streams, self.options.as_json)
         if self.chatty and not self.streams.dumb_terminal:
@@ -127,8 +131,8 @@ class _Ask:
             self.spinner = Spinner(self.streams.stderr, f"waiting for {body['model']}")
             self.spinner.start()
         result = self._show(exchange, writer)
-        record = self._record(body, result, error=result.error.details if result.error else None)
-        self._save(record)
+        record = self.recorder.record(body, result, created=self.created)
+        self.recorder.save(record)
         if result.error is not None:
             if self.options.routing and record.response is not None:
                 self._timeline(record)
@@ -167,9 +171,14 @@ class _Ask:
             self._stop_spinner()
             writer.abort()
             result = exchange.result_so_far(interrupted=isinstance(stop, KeyboardInterrupt))
-            self._save(
-                self._record(exchange.request.body, result, error=_stopped(stop), status=_status(stop))
+            record = self.recorder.record(
+                exchange.request.body,
+                result,
+                created=self.created,
+                error=_stopped(stop),
+                status=_status(stop),
             )
+            self.recorder.save(record)
             raise
 
     def _stop_spinner(self) -> None:
@@ -183,45 +192,6 @@ class _Ask:
             self.spinner.notice(notice)
         else:
             self.streams.err(notice)
-
-    # -- the record ---------------------------------------------------------------------------------
-
-    def _record(
-        self,
-        body: dict[str, Any],
-        result: ExchangeResult | None,
-        *,
-        error: ErrorDetails | None,
-        status: int | None = None,
-    ) -> Record:
-        from inworld_cli.core.record import new_record_id, utc_timestamp
-
-        if status is None:
-            status = result.error.status if result is not None and result.error else ExitStatus.OK
-        message = result.message if result is not None else None
-        total = result.total_ms if result is not None else (self.env.clock.time() - self.created) * 1000
-        return Record(
-            id=new_record_id(self.created),
-            created_at=utc_timestamp(self.created),
-            profile=self.settings.profile.value,
-            base_url_host=base_url_host(self.settings.base_url.value),
-            request=body,
-            response=message,
-            error=error.to_json() if error is not None else None,
-            timings={"ttft_ms": result.ttft_ms if result is not None else None, "total_ms": total},
-            exit_status=status,
-            partial=message is not None and not (result is not None and result.complete),
-        )
-
-    def _save(self, record: Record) -> None:
-        if not self.settings.history.value:
-            return
-        from inworld_cli.store.history import HistoryError, HistoryStore
-
-        try:
-            HistoryStore(self.settings.paths.history_db).add(record)
-        except HistoryError as exc:
-            self.streams.warn(f"this request was not saved in history: {exc.message}")
 
     # -- after the answer ---------------------------------------------------------------------------
 
