@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console, ConsoleOptions
     from rich.live import Live
+    from rich.markdown import Markdown
 
 
 class AnswerWriter(Protocol):
@@ -314,6 +315,14 @@ class MarkdownAnswer:
         self._printed_at = self._clock()
 
 
+def _markdown(text: str) -> Markdown:
+    """Links as `text (URL)`: a terminal hyperlink hides the URL where OSC 8 is not understood (tmux,
+    many older terminals), and the reader must be able to see where a link goes before following it."""
+    from rich.markdown import Markdown
+
+    return Markdown(text, hyperlinks=False)
+
+
 class _Block:
     """Blocks rendered as markdown, with exactly one blank line before them when they follow others (rich
     puts blank lines around some elements and not others; alone, a list or a table starts with one)."""
@@ -323,10 +332,9 @@ class _Block:
         self._separate = separate
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
-        from rich.markdown import Markdown
         from rich.segment import Segment
 
-        segments = list(console.render(Markdown(self._text), options))
+        segments = list(console.render(_markdown(self._text), options))
         start, end = 0, len(segments)
         while start < end and segments[start].text in ("", "\n"):
             start += 1
@@ -348,12 +356,11 @@ class _Tail:
         self._answer = answer
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Any]:
-        from rich.markdown import Markdown
         from rich.segment import Segment
 
         height = max(1, options.size.height - 1)
         text = self._answer.tail_text(budget=options.max_width * height)
-        lines = console.render_lines(Markdown(text), options, pad=False)[-height:]
+        lines = console.render_lines(_markdown(text), options, pad=False)[-height:]
         for number, line in enumerate(lines):
             if number:
                 yield Segment.line()
