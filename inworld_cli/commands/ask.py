@@ -204,7 +204,7 @@ class _Ask:
         elif self.chatty:
             from inworld_cli.output.timeline import summary_line
 
-            self.streams.err(summary_line(record))
+            self.streams.err(summary_line(record, width=self.streams.console(stderr=True).width))
 
     def _timeline(self, record: Record) -> None:
         from inworld_cli.output.timeline import print_timeline

@@ -19,7 +19,7 @@ from inworld_cli.output.console import sanitize
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
-    from rich.table import Table
+    from rich.text import Text
 
     from inworld_cli.core.record import Record
 
@@ -241,6 +241,18 @@ def timeline_text(record: Record, *, content: bool = True) -> str:
 
 # -- the terminal drawing -----------------------------------------------------------------------------
 
+LABEL_WIDTH = 15
+GAP = 2
+# Narrower than this, the drawing leaves values no room: the plain text, which the terminal wraps without
+# losing anything, is shown instead.
+NARROW_WIDTH = 40
+
+
+def _longest_word(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in text.split()), default=0)
+
 
 def _bar(value: float | None, longest: float) -> str:
     if value is None or longest <= 0 or value < 0:
@@ -249,37 +261,74 @@ def _bar(value: float | None, longest: float) -> str:
     return "█" * cells if cells else "▏"
 
 
-def _attempts_table(trace: RoutingTrace) -> RenderableType:
-    """One line per attempt in aligned columns, its other fields on an indented line below. Laid out by
-    hand rather than with rich's Table, which squeezes or crops columns when the terminal is narrow: here
-    a line that does not fit wraps, and nothing is cut."""
-    from rich.cells import cell_len
-    from rich.console import Group
-    from rich.padding import Padding
-    from rich.text import Text
+@dataclass(frozen=True)
+class _Room:
+    """The width a drawing has, and how a label and its value share it: side by side when every word of
+    the value fits in the value column; otherwise the label on a line of its own and the value below it.
+    No word is ever broken: a fact is shown whole or not drawn at all."""
 
-    models = [_one_line(a.model) if a.model is not None else "?" for a in trace.attempts]
-    width = max(cell_len("model"), *(cell_len(model) for model in models))
-    longest = max((a.ttft_ms for a in trace.attempts if a.ttft_ms is not None), default=0.0)
-    lines: list[RenderableType] = [
-        Text(f"{'#':>2}  {'model'.ljust(width)}  {'outcome':<9}  {'ttft':>7}", style="dim")
-    ]
-    for attempt, model in zip(trace.attempts, models, strict=True):
-        style = _STYLES[attempt.success]
-        line = Text(f"{attempt.position:>2}  ")
-        line.append(model, style="bold")
-        line.append(" " * (width - cell_len(model) + 2))
-        line.append(f"{MARKS[attempt.success]} {attempt.outcome}".ljust(9), style=style)
-        line.append(f"  {format_duration(attempt.ttft_ms):>7}  ")
-        line.append(_bar(attempt.ttft_ms, longest), style=style)
-        lines.append(line)
-        details = _attempt_details(attempt)
-        if details:
-            lines.append(Padding(Text(details, style="dim"), (0, 0, 0, 4)))
-    return Group(*lines)
+    inner: int  # columns inside the panel
+
+    def rows(self, rows: list[tuple[str, RenderableType]]) -> list[RenderableType]:
+        from rich.cells import cell_len
+        from rich.padding import Padding
+        from rich.table import Table
+        from rich.text import Text
+
+        out: list[RenderableType] = []
+        value_width = self.inner - LABEL_WIDTH - GAP
+        for label, value in rows:
+            words = _longest_word(value.plain) if isinstance(value, Text) else 0
+            if cell_len(label) <= LABEL_WIDTH and words <= value_width:
+                grid = Table.grid(padding=(0, GAP))
+                grid.add_column(style="dim", width=LABEL_WIDTH, no_wrap=True)
+                grid.add_column(overflow="fold")
+                grid.add_row(label, value)
+                out.append(grid)
+            else:
+                out.append(Text(label, style="dim", overflow="fold"))
+                out.append(Padding(value, (0, 0, 0, 2 if words <= self.inner - 2 else 0)))
+        return out
+
+    def attempts(self, trace: RoutingTrace) -> list[RenderableType]:
+        """One line per attempt in aligned columns (number, model, outcome, ttft, a bar when there is
+        room), or two lines each when that does not fit; the attempt's other fields on a line below."""
+        from rich.cells import cell_len
+        from rich.padding import Padding
+        from rich.text import Text
+
+        models = [_one_line(a.model) if a.model is not None else "?" for a in trace.attempts]
+        width = max(cell_len("model"), *(cell_len(model) for model in models))
+        longest = max((a.ttft_ms for a in trace.attempts if a.ttft_ms is not None), default=0.0)
+        one_line = 4 + width + 2 + 9 + 2 + 7 <= self.inner
+        bars = one_line and 4 + width + 2 + 9 + 2 + 7 + 2 + BAR_WIDTH <= self.inner
+        if one_line:
+            lines: list[RenderableType] = [
+                Text(f"{'#':>2}  {'model'.ljust(width)}  {'outcome':<9}  {'ttft':>7}", style="dim")
+            ]
+        else:
+            lines = [
+                Text(f"{'#':>2}  model", style="dim"),
+                Text(f"    {'outcome':<9}  {'ttft':>7}", style="dim"),
+            ]
+        for attempt, model in zip(trace.attempts, models, strict=True):
+            style = _STYLES[attempt.success]
+            line = Text(f"{attempt.position:>2}  ")
+            line.append(model, style="bold")
+            line.append(" " * (width - cell_len(model) + 2) if one_line else "\n    ")
+            line.append(f"{MARKS[attempt.success]} {attempt.outcome}".ljust(9), style=style)
+            line.append(f"  {format_duration(attempt.ttft_ms):>7}")
+            if bars:
+                line.append("  ")
+                line.append(_bar(attempt.ttft_ms, longest), style=style)
+            lines.append(line)
+            details = _attempt_details(attempt)
+            if details:
+                lines.append(Padding(Text(details, style="dim", overflow="fold"), (0, 0, 0, 4)))
+        return lines
 
 
-def _chain(trace: RoutingTrace) -> RenderableType:
+def _chain(trace: RoutingTrace) -> Text:
     from rich.text import Text
 
     chain = Text()
@@ -291,91 +340,108 @@ def _chain(trace: RoutingTrace) -> RenderableType:
     return chain
 
 
-def _grid() -> Table:
-    """Two columns, a dim label and a value: the layout of every fact block in the drawing."""
-    from rich.table import Table
-
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim", no_wrap=True, min_width=15)
-    grid.add_column(overflow="fold")
-    return grid
-
-
-def _drawing(record: Record, content: bool) -> list[RenderableType]:
+def _drawing(record: Record, content: bool, width: int) -> list[RenderableType] | None:
+    """The drawing for a terminal `width` columns wide; None when some word of it (an id, a model name)
+    would not fit even on a line of its own."""
+    from rich.cells import cell_len
     from rich.console import Group
     from rich.panel import Panel
     from rich.rule import Rule
     from rich.text import Text
 
     trace = trace_of_response(record.response)
-    grid = _grid()
-    for fact in _facts(record, trace):
-        value = fact.pretty if fact.pretty is not None else fact.plain
-        label = fact.label or fact.key.replace("_", " ")
-        grid.add_row(label, Text(value, style="red" if fact.alarm else ""))
-    parts: list[RenderableType] = [grid, Text()]
+    facts = _facts(record, trace)
+    values = [fact.pretty if fact.pretty is not None else fact.plain for fact in facts]
+    words = [
+        *values,
+        chain_text(trace),
+        trace.reasoning or "",
+        *(value for _, value in _metadata_extra(trace)),
+    ]
+    longest = max(_longest_word(text) for text in words)
+    if longest > width:
+        return None
+    panel = longest <= width - 4
+    room = _Room(width - 4 if panel else width)
+    rows: list[tuple[str, RenderableType]] = [
+        (fact.label or fact.key.replace("_", " "), Text(value, style="red" if fact.alarm else ""))
+        for fact, value in zip(facts, values, strict=True)
+    ]
+    parts: list[RenderableType] = [*room.rows(rows), Text()]
     if not trace.present:
         parts.append(Text(NO_METADATA, style="yellow"))
     else:
-        routing = _grid()
-        routing.add_row("attempts", Text(attempts_text(trace), style="bold"))
+        routing: list[tuple[str, RenderableType]] = [("attempts", Text(attempts_text(trace), style="bold"))]
         if trace.attempts:
-            routing.add_row("chain", _chain(trace))
-        parts.append(routing)
+            routing.append(("chain", _chain(trace)))
+        parts += room.rows(routing)
         if trace.attempts:
-            parts.append(_attempts_table(trace))
-        notes = _grid()
+            parts += room.attempts(trace)
+        notes: list[tuple[str, RenderableType]] = []
         if trace.reasoning is not None:
-            notes.add_row("reasoning", Text(sanitize(trace.reasoning), style="italic"))
-        for key, value in _metadata_extra(trace):
-            notes.add_row(key, Text(value))
-        if notes.row_count:
-            parts += [Text(), notes]
+            notes.append(("reasoning", Text(sanitize(trace.reasoning), style="italic")))
+        notes += [(key, Text(value)) for key, value in _metadata_extra(trace)]
+        if notes:
+            parts += [Text(), *room.rows(notes)]
     title = Text("routing")
-    if trace.generation_id:
+    if trace.generation_id and cell_len(f"routing {_one_line(trace.generation_id)}") <= width - 6:
         title.append(" " + _one_line(trace.generation_id), style="bold")
-    drawing: list[RenderableType] = [Panel(Group(*parts), title=title, title_align="left", expand=False)]
+    body = Group(*parts)
+    drawing: list[RenderableType] = (
+        [Panel(body, title=title, title_align="left", expand=False)]
+        if panel
+        else [Rule(title, align="left"), body]
+    )
     if content:
         answer = answer_text(record.response)
         drawing += [Rule("answer", align="left", style="dim"), Text(answer if answer else MISSING)]
     return drawing
 
 
-# Narrower than this, the drawing's label column leaves values no room (rich drops them): the plain text,
-# which the terminal wraps without losing anything, is shown instead.
-NARROW_WIDTH = 40
-
-
 def print_timeline(record: Record, console: Console, *, plain: bool, content: bool = True) -> None:
-    """The full `inspect` view on `console`; plain=True (or a very narrow terminal) prints the stable
-    greppable text instead."""
-    if plain or console.width < NARROW_WIDTH:
+    """The full `inspect` view on `console`; plain=True (or a terminal too narrow to show every fact
+    whole) prints the stable greppable text instead."""
+    drawing = None if plain or console.width < NARROW_WIDTH else _drawing(record, content, console.width)
+    if drawing is None:
         console.out(timeline_text(record, content=content), end="", highlight=False)
         return
-    for renderable in _drawing(record, content):
+    for renderable in drawing:
         console.print(renderable, markup=False, highlight=False, emoji=False)
 
 
 # -- the summary line ---------------------------------------------------------------------------------
 
 
-def summary_line(record: Record) -> str:
-    """anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · gen-failover-42"""
+def summary_line(record: Record, width: int | None = None) -> str:
+    """anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · gen-failover-42
+
+    Fitted into `width` columns: first the generation id is shortened to its first 8 characters (enough
+    for `inspect`), then the tokens, the generation id and the time to first token give way, in that order.
+    """
+    from rich.cells import cell_len
+
     trace = trace_of_response(record.response)
-    parts = [_text(record.served_model) or _text(record.requested_model) or "?"]
+    head = [_text(record.served_model) or _text(record.requested_model) or "?"]
     if not trace.present:
-        parts.append("no routing metadata")
+        head.append("no routing metadata")
     elif trace.attempts:
-        parts.append(attempts_text(trace))
+        head.append(attempts_text(trace))
     ttft = as_millis(record.timings.get("ttft_ms"))
-    if ttft is not None:
-        parts.append(f"ttft {format_duration(ttft)}")
-    tokens = tokens_text(record.response)
-    if tokens:
-        parts.append(f"{tokens} tokens")
-    if trace.generation_id:
-        parts.append(_one_line(trace.generation_id))
-    return " · ".join(parts)
+    tail: dict[str, str | None] = {
+        "ttft": f"ttft {format_duration(ttft)}" if ttft is not None else None,
+        "tokens": f"{tokens}" + " tokens" if (tokens := tokens_text(record.response)) else None,
+        "id": _one_line(trace.generation_id) if trace.generation_id else None,
+    }
+
+    def line() -> str:
+        return " · ".join([*head, *(part for part in tail.values() if part)])
+
+    shortened = tail["id"][:8] + "…" if tail["id"] and len(tail["id"]) > 9 else tail["id"]
+    for give_way in (("id", shortened), ("tokens", None), ("id", None), ("ttft", None)):
+        if width is None or cell_len(line()) <= width:
+            break
+        tail[give_way[0]] = give_way[1]
+    return line()
 
 
 # -- the history list ---------------------------------------------------------------------------------

@@ -305,7 +305,8 @@ class HistoryStore:
         return self._records("", (), max(limit, 0))
 
     def find(self, ref: str) -> Record:
-        """ "last", an id, a unique id prefix, or a generation_id (the newest record carrying it)."""
+        """ "last", an id, a unique id prefix, or a generation_id or its first 8 or more characters (the
+        newest record carrying it)."""
         ref = ref.strip()
         if ref in ("", "last"):
             latest = self.latest()
@@ -330,6 +331,12 @@ class HistoryStore:
             raise UsageError(
                 f"'{ref}' matches {count[0][0]} history records", hint="give more characters of the id"
             )
+        # The start of a generation id, as `ask`'s summary line shortens it: the newest record carrying one.
+        prefix = ref.removesuffix("…")
+        if len(prefix) >= 8:
+            found = self._records("WHERE substr(generation_id, 1, ?) = ?", (len(prefix), prefix), 1)
+            if found:
+                return found[0]
         raise self._unknown(ref)
 
     @staticmethod

@@ -307,7 +307,9 @@ def test_no_thread_draws_after_the_answer_ends() -> None:
 def test_a_link_shows_where_it_goes() -> None:
     """A terminal hyperlink (OSC 8) alone hides the URL in terminals that do not understand it (tmux):
     the URL is printed after the link's text, in the finished block and in the live tail alike."""
-    raw = markdown_run(["See [the docs](https://docs.inworld.ai/router) ", "for more.\n\nNext [par](https://x.example/p"])
+    raw = markdown_run(
+        ["See [the docs](https://docs.inworld.ai/router) ", "for more.\n\nNext [par](https://x.example/p"]
+    )
     rows, _ = screen_after(raw)
     assert "See the docs (https://docs.inworld.ai/router) for more." in rows
     assert "\x1b]8;" not in raw

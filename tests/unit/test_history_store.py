@@ -114,6 +114,10 @@ def test_find_by_last_id_prefix_and_generation_id(store: HistoryStore) -> None:
     assert store.find(old.id[:14]) == old  # 12 hex of time + 2: unique
     assert store.find("gen-shared") == new  # the newest carrying that generation id
     assert store.find("gen-other") == other
+    assert store.find("gen-shar") == new  # the first 8 characters, as ask's summary shortens it
+    assert store.find("gen-othe…") == other  # pasted with the ellipsis
+    with pytest.raises(UsageError):
+        store.find("gen-sha")  # fewer than 8: not taken for a generation id
 
 
 def test_ambiguous_and_unknown_refs_are_usage_errors(store: HistoryStore) -> None:

@@ -327,3 +327,64 @@ def test_a_narrow_terminal_wraps_but_loses_nothing() -> None:
         "Stepbystep.",
     ):
         assert fact in squeezed
+
+
+UUID = "019b2c7e-5a1f-7c3d-9e42-6f1a8b0d2c55"
+
+
+def uuid_record() -> Record:
+    metadata = {**META, "generation_id": UUID}
+    response = message("Gradient descent.", metadata=metadata)
+    response["id"] = f"msg-{UUID}"
+    return failover_record(response=response)
+
+
+@pytest.mark.parametrize("width", range(40, 121))
+def test_at_any_width_from_40_every_fact_appears_whole_on_one_line(width: int) -> None:
+    """No value is split across lines (rich folds a long word mid-way when its column is too narrow: a
+    generation id cut in two cannot be found, copied or searched), and no line is wider than the
+    terminal."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=True, color_system=None, markup=False)
+    print_timeline(uuid_record(), console, plain=False)
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    for whole in (
+        UUID,
+        f"msg-{UUID}",
+        "openai/gpt-5",
+        "google-ai-studio/gemini-2.5-flash",
+        "anthropic/claude-opus-4-6",
+        "1.60 s",
+        "840 ms",
+        "2.65 s",
+        "3.21 s",
+        "✗ failed",
+        "✓ ok",
+        'error="ttft timeout"',
+        "status=429",
+        "12→7",
+    ):
+        assert any(whole in line for line in lines), (width, whole)
+    if width >= 70:  # wide enough to frame it: the title keeps the generation id
+        assert lines[0].startswith(f"╭─ routing {UUID} ")
+
+
+@pytest.mark.parametrize(
+    ("width", "line"),
+    [
+        (60, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over)"),
+        (78, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s"),
+        (80, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 019b2c7e…"),
+        (
+            100,
+            "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · 019b2c7e…",
+        ),
+        (130, f"anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · {UUID}"),
+    ],
+)
+def test_the_summary_line_fits_the_terminal(width: int, line: str) -> None:
+    """A UUID generation id made the line wrap at 100 columns. What gives way, in order: the generation
+    id is shortened to its first 8 characters (`inspect` finds a record by them), then the tokens go, then
+    the generation id, then the time to first token; the model and the attempts stay."""
+    assert summary_line(uuid_record(), width=width) == line
