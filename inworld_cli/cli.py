@@ -10,7 +10,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TextIO, cast
 
 import typer
 
@@ -88,7 +88,10 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> i
     env = env or Environment.from_process()
     env.debug = env.debug or env.vars.get("INWORLD_DEBUG", "") not in ("", "0")
     try:
-        status = app(args=args, prog_name="inworld-router", obj=env, standalone_mode=False)
+        # Typer's own output (help, --version, completion) goes through our stdout too, whose closed pipe
+        # is not an OSError: Typer would turn that into exit 1.
+        with contextlib.redirect_stdout(cast(TextIO, env.streams.stdout)):
+            status = app(args=args, prog_name="inworld-router", obj=env, standalone_mode=False)
         status = status if isinstance(status, int) else ExitStatus.OK
     except SystemExit as exc:  # completion, and --help of Typer's eager options
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -51,9 +51,11 @@ def _read_key(env: Environment, with_key: bool) -> tuple[str, str]:
             raise UsageError("the key on stdin is not UTF-8 text", hint="pipe the key alone") from None
     import getpass
 
-    return getpass.getpass(
-        "Paste your Inworld API key (input is hidden): ", stream=streams.stderr
-    ), "the prompt"
+    try:
+        return getpass.getpass("Paste your Inworld API key (input is hidden): ", stream=streams.stderr), "the prompt"
+    except (KeyboardInterrupt, EOFError):
+        streams.err("")  # end the prompt's line: the shell's prompt must not start after it
+        raise
 
 
 def _save_base_url(env: Environment, profile: str, base_url: str) -> None:

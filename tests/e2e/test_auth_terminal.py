@@ -22,3 +22,12 @@ def test_ctrl_c_at_the_prompt_exits_130_and_saves_nothing(home: Home) -> None:
     assert run.status == 130
     assert b"Traceback" not in run.out.data
     assert not (home.config_dir / "credentials.toml").exists()
+    assert run.out.screen.cursor.x == 0  # the prompt's line was ended: the shell's prompt starts afresh
+
+
+def test_end_of_input_at_the_prompt_ends_the_line_too(home: Home) -> None:
+    run = run_on_terminal(home, "auth", "login", type_after=(PROMPT, b"\x04"))
+    assert run.status == 1
+    assert run.out.lines[-1] == "error: aborted: the input ended"
+    assert run.out.screen.cursor.x == 0
+    assert not (home.config_dir / "credentials.toml").exists()
