@@ -350,3 +350,4 @@ def test_ctrl_c_mid_stream_exits_130_and_records_the_partial_answer(
     assert (record["exit_status"], record["partial"]) == (130, True)
     assert record["error"]["type"] == "interrupted"
     assert record["response"]["content"][0]["text"] == shown.removesuffix("\n")
+    assert record["response"]["model"] == "anthropic/claude-opus-4-6"  # named by message_start, kept
