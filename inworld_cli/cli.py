@@ -75,12 +75,26 @@ def _traceback_if_debugging(env: Environment) -> None:
             env.streams.stderr.write(env.secrets.redact(traceback.format_exc()))
 
 
-def _usage_error(env: Environment, exc: typer.TyperException) -> int:
+def _usage_error(env: Environment, exc: typer.TyperException, args: Sequence[str]) -> int:
     """Typer's own usage errors (an unknown option, a missing value) in the one style: error and hint."""
     ctx = getattr(exc, "ctx", None)
-    command = getattr(ctx, "command_path", None) or "inworld-router"
+    command = getattr(ctx, "command_path", None) or _command_path(args)
     _report(env, exc.format_message(), f"see: {command} --help")
     return exc.exit_code
+
+
+def _command_path(args: Sequence[str]) -> str:
+    """`inworld-router auth status` from the words of a command line that name commands (Typer does not
+    always say which command an error belongs to)."""
+    path = ["inworld-router"]
+    group = typer.main.get_command(app)
+    for word in args:
+        commands = getattr(group, "commands", {})
+        if word.startswith("-") or word not in commands:
+            break
+        path.append(word)
+        group = commands[word]
+    return " ".join(path)
 
 
 def main(args: Sequence[str] | None = None, env: Environment | None = None) -> int:
@@ -100,7 +114,7 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> i
         _report(env, exc.message, exc.hint)
         status = exc.status
     except typer.TyperException as exc:
-        status = _usage_error(env, exc)
+        status = _usage_error(env, exc, sys.argv[1:] if args is None else args)
     except (StdoutClosed, BrokenPipeError):
         env.streams.silence_stdout()
         status = ExitStatus.STDOUT_CLOSED

@@ -52,7 +52,9 @@ def _read_key(env: Environment, with_key: bool) -> tuple[str, str]:
     import getpass
 
     try:
-        return getpass.getpass("Paste your Inworld API key (input is hidden): ", stream=streams.stderr), "the prompt"
+        return getpass.getpass(
+            "Paste your Inworld API key (input is hidden): ", stream=streams.stderr
+        ), "the prompt"
     except (KeyboardInterrupt, EOFError):
         streams.err("")  # end the prompt's line: the shell's prompt must not start after it
         raise

@@ -110,13 +110,17 @@ class Setting(Generic[T]):
 
 
 def _key_line(text: str, table: str | None, key: str) -> int | None:
-    """The line on which `key` is assigned inside `[table]` (None = top level); for error messages."""
+    """The line on which `key` is assigned inside `[table]` (None = top level), or on which it opens a table
+    of its own (`[profile.work]` is the key `profile` at the top level); for messages."""
     current: str | None = None
     assign = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    own = f"{table}.{key}" if table else key
     for number, line in enumerate(text.splitlines(), start=1):
         header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
         if header:
             current = header.group(1).replace('"', "").replace("'", "").replace(" ", "")
+            if current == own or current.startswith(own + "."):
+                return number
             continue
         if current == table and assign.match(line):
             return number

@@ -6,7 +6,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import TEST_KEY, Home
+from tests.router_server import RouterServer
 
 
 def test_debug_adds_the_traceback_and_keeps_the_exit_status(home: Home) -> None:
@@ -56,3 +59,44 @@ def test_an_internal_error_is_one_line_with_the_key_masked(home: Home) -> None:
         assert lines[-1] == "hint: rerun with --debug, and report it"
         assert TEST_KEY not in result.stderr
         assert ("Traceback" in result.stderr) == bool(flags)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "hint"),
+    [
+        (["ask", "--frobnicate", "hi"], "No such option: --frobnicate", "see: inworld-router ask --help"),
+        (["ask", "hi", "-m"], "Option '-m' requires an argument.", "see: inworld-router ask --help"),
+        (
+            ["history", "-n", "0"],
+            "Invalid value for '-n' / '--limit': Input should be greater than or equal to 1",
+            "see: inworld-router history --help",
+        ),
+        (["frobnicate"], "No such command 'frobnicate'.", "see: inworld-router --help"),
+        (
+            ["auth", "status", "extra"],
+            "Got unexpected extra argument(s) (extra)",
+            "see: inworld-router auth status --help",
+        ),
+    ],
+)
+def test_typers_own_usage_errors_come_in_the_one_style(
+    routed_home: Home, router: RouterServer, args: list[str], error: str, hint: str
+) -> None:
+    """Not a box drawn by rich and wrapped inside it: `error:` and `hint:`, one line each, exit 2, nothing
+    on stdout and nothing sent."""
+    result = routed_home.run(*args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"error: {error}", f"hint: {hint}"]
+    assert router.requests == []
+
+
+def test_an_empty_stop_sequence_is_refused_and_nothing_is_sent(
+    routed_home: Home, router: RouterServer
+) -> None:
+    result = routed_home.run("ask", "--stop", "", "hi")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: --stop cannot be empty",
+        'hint: give the text to stop at, e.g. --stop "END"',
+    ]
+    assert router.requests == []

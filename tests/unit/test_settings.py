@@ -200,6 +200,13 @@ def test_unknown_keys_are_warned_about_with_their_line(paths: Paths) -> None:
     assert any(":4: unknown key 'profiles.default.temprature'" in w for w in settings.warnings)
 
 
+def test_an_unknown_table_is_warned_about_with_the_line_of_its_header(paths: Paths) -> None:
+    """`[profile.work]` for `[profiles.work]`: the warning names the header's line, not `?`."""
+    write_config(paths, '[profiles.default]\nmodel = "a/b"\n\n[profile.work]\nmodel = "c/d"\n')
+    settings = resolve(Overrides(), {}, paths)
+    assert settings.warnings == (f"{paths.config_file}:4: unknown key 'profile'",)
+
+
 @pytest.mark.parametrize(
     ("overrides", "env", "config", "fragment"),
     [
