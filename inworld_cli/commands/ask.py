@@ -227,14 +227,9 @@ def _stopped(stop: BaseException) -> ErrorDetails:
 
 # -- the command -------------------------------------------------------------------------------------------
 
+# Described in the command's help text: an argument's own help would print its Python type beside it.
 PromptArgument = Annotated[
-    list[str] | None,
-    typer.Argument(
-        metavar="PROMPT",
-        help="The prompt (words are joined by spaces). Piped stdin is read too and comes first, then a "
-        "blank line, then the words; `-` alone reads stdin only.",
-        show_default=False,
-    ),
+    list[str] | None, typer.Argument(metavar="PROMPT", show_default=False, hidden=True)
 ]
 
 
@@ -274,20 +269,19 @@ def ask(
 ) -> None:
     """Ask the router one question; the answer streams to stdout.
 
+    PROMPT is the words joined by spaces. Piped stdin is read too and comes first, then a blank line,
+    then the words; `-` alone reads stdin only.
+
     A terminal gets markdown, a spinner while waiting and a routing summary (on stderr) at the end.
 
     Piped, stdout gets the answer's text exactly as produced, and nothing else.
 
+    \b
     Examples:
-
       inworld-router ask "What is a mixture of experts?"
-
       git diff | inworld-router ask -m anthropic/claude-opus-4-6 "Write a commit message for this diff"
-
       inworld-router ask --json "hi" | jq -r .metadata.generation_id
-
       inworld-router ask -r -s "Answer in one word" "Capital of France?"
-
       inworld-router ask --fallback openai/gpt-5 --sort latency --ttft-timeout 800ms --dry-run "hi"
     """
     options = AskOptions(

@@ -96,12 +96,10 @@ def login(
 ) -> None:
     """Store an API key for a profile (hidden prompt, or stdin).
 
+    \b
     Examples:
-
       inworld-router auth login
-
       printf %s "$INWORLD_KEY" | inworld-router auth login --with-key
-
       inworld-router auth login --profile staging --base-url https://staging.example.com
     """
     run_login(LoginOptions(profile, base_url, with_key), environment_of(ctx))
@@ -156,10 +154,9 @@ def status(ctx: typer.Context, profile: ProfileOption = None, as_json: JsonOptio
 
     Exits 0 when a key is available, 3 when none is.
 
+    \b
     Examples:
-
       inworld-router auth status
-
       inworld-router auth status --json | jq -r .api_key.source
     """
     run_status(profile, as_json, environment_of(ctx))
@@ -184,8 +181,8 @@ def run_logout(profile: str | None, env: Environment) -> None:
 def logout(ctx: typer.Context, profile: ProfileOption = None) -> None:
     """Remove a profile's stored key (its settings stay).
 
+    \b
     Example:
-
       inworld-router auth logout --profile staging
     """
     run_logout(profile, environment_of(ctx))
@@ -205,8 +202,8 @@ def run_token(profile: str | None, env: Environment) -> None:
 def token(ctx: typer.Context, profile: ProfileOption = None) -> None:
     """Print the key alone on stdout, for scripts.
 
+    \b
     Example:
-
       curl -H "Authorization: Bearer $(inworld-router auth token)" ...
     """
     run_token(profile, environment_of(ctx))

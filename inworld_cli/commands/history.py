@@ -46,7 +46,7 @@ def run_history(options: HistoryOptions, env: Environment) -> None:
 def history(
     ctx: typer.Context,
     limit: Annotated[
-        int, typer.Option("-n", "--limit", min=1, help="How many records to show, newest first.")
+        int, typer.Option("-n", "--limit", min=1, metavar="N", help="How many records to show, newest first.")
     ] = DEFAULT_LIMIT,
     as_json: JsonOption = False,
 ) -> None:
@@ -56,12 +56,10 @@ def history(
     outcome: ok, interrupted, or the exit status and error type (+ partial).
     Give an id, or a unique prefix of it, to `inworld-router inspect`.
 
+    \b
     Examples:
-
       inworld-router history
-
       inworld-router history -n 5
-
       inworld-router history --json | jq -r '.[0].response.metadata.generation_id'
     """
     run_history(HistoryOptions(limit, as_json), environment_of(ctx))

@@ -141,26 +141,23 @@ def inspect(
     ctx: typer.Context,
     ref: Annotated[
         str | None,
-        typer.Argument(
-            help="last (the default), a history id or unique prefix, a generation id, a JSON file, or - for stdin.",
-            show_default=False,
-        ),
+        typer.Argument(metavar="REF", show_default=False, hidden=True),
     ] = None,
     as_json: JsonOption = False,
     no_content: Annotated[bool, typer.Option("--no-content", help="Leave the answer out.")] = False,
 ) -> None:
     """Show how a request was routed: every attempt, the failover chain, the router's reasoning.
 
+    REF: last (the default), a history id or a unique prefix of one, a generation id, a JSON file, or -
+    for JSON on stdin.
+
     A terminal gets a drawing; a pipe gets the same facts as plain `key: value` lines, one attempt per line.
 
+    \b
     Examples:
-
       inworld-router inspect
-
       inworld-router inspect gen-failover-42 --no-content
-
       inworld-router ask --json "hi" | inworld-router inspect -
-
       inworld-router inspect examples/failover-response.json
     """
     run_inspect(InspectOptions(ref, as_json, not no_content), environment_of(ctx))

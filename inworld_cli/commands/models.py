@@ -91,12 +91,10 @@ def models(
 
     On a pipe: tab-separated columns (model, provider, context, in, out) without a header.
 
+    \b
     Examples:
-
       inworld-router models
-
       inworld-router models --provider anthropic
-
       inworld-router models --json | jq -r '.[].model'
     """
     run_models(ModelsOptions(provider, as_json, refresh, profile, base_url), environment_of(ctx))

@@ -8,11 +8,15 @@ import typer
 
 ProfileOption = Annotated[
     str | None,
-    typer.Option("--profile", "-P", help="Profile to use [env: INWORLD_PROFILE].", show_default=False),
+    typer.Option(
+        "--profile", "-P", metavar="NAME", help="Profile to use [env: INWORLD_PROFILE].", show_default=False
+    ),
 ]
 BaseUrlOption = Annotated[
     str | None,
-    typer.Option("--base-url", help="Router base URL [env: INWORLD_BASE_URL].", show_default=False),
+    typer.Option(
+        "--base-url", metavar="URL", help="Router base URL [env: INWORLD_BASE_URL].", show_default=False
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
@@ -42,7 +46,7 @@ RefreshOption = Annotated[
 # -- what shapes a request: ask, and the commands of many requests ------------------------------------------
 
 SystemOption = Annotated[
-    str | None, typer.Option("--system", "-s", help="System prompt.", show_default=False)
+    str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", show_default=False)
 ]
 MaxTokensOption = Annotated[
     int | None,

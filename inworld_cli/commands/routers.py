@@ -12,6 +12,7 @@ from inworld_cli.commands.context import environment_of
 from inworld_cli.commands.models import report_source
 from inworld_cli.commands.options import BaseUrlOption, JsonOption, ProfileOption, RefreshOption
 from inworld_cli.environment import Environment
+from inworld_cli.errors import UsageError
 from inworld_cli.output.console import json_text
 from inworld_cli.output.router_tree import print_outline, router_outline, router_row
 from inworld_cli.output.tables import Column, print_table
@@ -77,12 +78,10 @@ def routers(
 
     An unknown id exits with status 4.
 
+    \b
     Examples:
-
       inworld-router routers
-
       inworld-router routers show my-router
-
       inworld-router routers show inworld/my-router --json | jq .defaultRoute
     """
     if ctx.invoked_subcommand is None:
@@ -108,20 +107,25 @@ def list_(
 def show(
     ctx: typer.Context,
     router: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="ID",
-            help="The router to show: my-router or inworld/my-router.",
+            hidden=True,  # described in the help text: an argument's own entry shows its Python type
             autocompletion=complete_router_id,
             show_default=False,
         ),
-    ],
+    ] = None,
     as_json: JsonOption = False,
     refresh: RefreshOption = False,
     profile: ProfileOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
-    """Draw one saved router as a tree (plain text, two spaces per level, on a pipe). Unknown: exit 4."""
+    """Draw one saved router as a tree (plain text, two spaces per level, on a pipe).
+
+    ID: my-router, inworld/my-router or routers/my-router. An unknown one exits with status 4.
+    """
+    if not router:
+        raise UsageError("routers show needs a router id", hint="list them: inworld-router routers")
     run_show(router, _merged(ctx), environment_of(ctx))
 
 

@@ -286,7 +286,7 @@ def test_routers_offline_without_a_cache_is_a_network_error(home: Home) -> None:
     [
         (
             ["routers", "show"],
-            "error: Missing argument 'ID'.\nhint: see: inworld-router routers show --help\n",
+            "error: routers show needs a router id\nhint: list them: inworld-router routers\n",
         ),
         (
             ["routers", "delete"],
