@@ -21,7 +21,9 @@ def command_paths(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str
 
 
 PATHS = command_paths(typer.main.get_command(app))
-PYTHON_TYPE = re.compile(r"<(?:str|int|float|bool|list\[|int range|float range|path|text)\b[^>]*>", re.IGNORECASE)
+PYTHON_TYPE = re.compile(
+    r"<(?:str|int|float|bool|list\[|int range|float range|path|text)\b[^>]*>", re.IGNORECASE
+)
 
 
 def test_the_walk_finds_every_command() -> None:
@@ -29,7 +31,9 @@ def test_the_walk_finds_every_command() -> None:
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "root")
-def test_help_names_values_not_python_types_and_keeps_examples_whole(home: Home, path: tuple[str, ...]) -> None:
+def test_help_names_values_not_python_types_and_keeps_examples_whole(
+    home: Home, path: tuple[str, ...]
+) -> None:
     result = home.run(*path, "--help")
     assert (result.returncode, result.stderr) == (0, "")
     assert not PYTHON_TYPE.search(result.stdout), result.stdout
@@ -43,4 +47,6 @@ def test_help_names_values_not_python_types_and_keeps_examples_whole(home: Home,
             examples.append(line)
         assert examples, result.stdout
         for line in examples:  # each one a whole command line: a wrapped one would start mid-command
-            assert re.match(r"^    (inworld-router |\w[\w-]* .*\| inworld-router |printf |curl |eval )", line), line
+            assert re.match(
+                r"^    (inworld-router |\w[\w-]* .*\| inworld-router |printf |curl |eval )", line
+            ), line
