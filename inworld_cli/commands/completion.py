@@ -8,24 +8,25 @@ and it never prints a traceback into the user's command line: any failure offers
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import typer
 
+from inworld_cli.commands.context import environment_of
 from inworld_cli.core.catalogue import model_id, router_id
 from inworld_cli.store.cache import Cache
-from inworld_cli.store.settings import Overrides, Paths, Settings, resolve
+from inworld_cli.store.settings import Overrides, Settings, resolve
 
 Candidate = tuple[str, str]  # (value, a short description zsh and fish show next to it)
 
 
-def _settings(ctx: typer.Context | None) -> Settings:
-    """The settings the command being completed would use: its --profile/--base-url if already typed."""
-    params: dict[str, Any] = dict(ctx.params) if ctx is not None else {}
-    overrides = Overrides(profile=params.get("profile"), base_url=params.get("base_url"))
-    return resolve(overrides, os.environ, Paths.from_platform())
+def _settings(ctx: typer.Context) -> Settings:
+    """The settings the command being completed would use: its --profile/--base-url if already typed.
+    Resolved without the warnings `env.settings` prints: they would land in the user's command line."""
+    env = environment_of(ctx)
+    overrides = Overrides(profile=ctx.params.get("profile"), base_url=ctx.params.get("base_url"))
+    return resolve(overrides, env.vars, env.paths)
 
 
 def _cached(settings: Settings, kind: str) -> list[Any]:
