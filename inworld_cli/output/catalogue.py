@@ -35,7 +35,7 @@ def context_length(item: dict[str, Any], grouped: bool) -> str:
     return f"{int(number):,}" if grouped else str(int(number))
 
 
-def _text(value: Any) -> str:
+def _or_missing(value: Any) -> str:
     return value if isinstance(value, str) and value else MISSING
 
 
@@ -45,7 +45,7 @@ def model_row(item: Any, grouped: bool) -> list[str]:
     pricing = item["pricing"] if isinstance(item.get("pricing"), dict) else {}
     return [
         model_id(item) or MISSING,
-        _text(item.get("provider")),
+        _or_missing(item.get("provider")),
         context_length(item, grouped),
         per_million(pricing.get("prompt")),
         per_million(pricing.get("completion")),

@@ -126,7 +126,7 @@ class ErrorBody:
     empty: bool = False
 
 
-def _text(value: object) -> str | None:
+def _scalar_text(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return one_line(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -143,21 +143,21 @@ def parse_json_error(data: object) -> ErrorBody | None:
     """
     if not isinstance(data, dict):
         return None
-    request_id = _text(data.get("request_id"))
+    request_id = _scalar_text(data.get("request_id"))
     error = data.get("error")
     if isinstance(error, dict):
-        kind = _text(error.get("type")) or _grpc_name(error.get("code")) or _text(error.get("status"))
-        message = _text(error.get("message"))
+        kind = _scalar_text(error.get("type")) or _grpc_name(error.get("code")) or _scalar_text(error.get("status"))
+        message = _scalar_text(error.get("message"))
         if message or kind:
             return ErrorBody(type=kind, message=message, request_id=request_id)
     elif isinstance(error, str) and error.strip():
-        kind = _text(data.get("type")) if data.get("type") != "error" else None
+        kind = _scalar_text(data.get("type")) if data.get("type") != "error" else None
         return ErrorBody(type=kind, message=one_line(error), request_id=request_id)
-    message = _text(data.get("message")) or _text(data.get("detail"))
+    message = _scalar_text(data.get("message")) or _scalar_text(data.get("detail"))
     if message:
-        kind = _grpc_name(data.get("code")) or _text(data.get("status"))
+        kind = _grpc_name(data.get("code")) or _scalar_text(data.get("status"))
         if data.get("type") not in (None, "error", "message"):
-            kind = _text(data.get("type")) or kind
+            kind = _scalar_text(data.get("type")) or kind
         return ErrorBody(type=kind, message=message, request_id=request_id)
     return None
 
@@ -165,7 +165,7 @@ def parse_json_error(data: object) -> ErrorBody | None:
 def _grpc_name(code: object) -> str | None:
     if isinstance(code, int) and not isinstance(code, bool):
         return _GRPC_CODES.get(code, str(code))
-    return _text(code)
+    return _scalar_text(code)
 
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
