@@ -146,7 +146,11 @@ def parse_json_error(data: object) -> ErrorBody | None:
     request_id = _scalar_text(data.get("request_id"))
     error = data.get("error")
     if isinstance(error, dict):
-        kind = _scalar_text(error.get("type")) or _grpc_name(error.get("code")) or _scalar_text(error.get("status"))
+        kind = (
+            _scalar_text(error.get("type"))
+            or _grpc_name(error.get("code"))
+            or _scalar_text(error.get("status"))
+        )
         message = _scalar_text(error.get("message"))
         if message or kind:
             return ErrorBody(type=kind, message=message, request_id=request_id)
