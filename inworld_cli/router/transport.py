@@ -132,18 +132,12 @@ def connection_reason(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """httpx2's and the SDK's connection errors as ours."""
-    import anthropic
+    """httpx2's connection errors as ours (the SDK's are translated where it is used: the catalogue's
+    requests must not import it)."""
     import httpx2
 
     try:
         yield
-    except anthropic.APITimeoutError as exc:
-        if isinstance(exc.__cause__, httpx2.ConnectTimeout):
-            raise ConnectTimeout("a connection timeout") from exc
-        raise TimedOut("no answer") from exc
-    except anthropic.APIConnectionError as exc:
-        raise Unreachable(connection_reason(exc)) from exc
     except httpx2.ConnectTimeout as exc:
         raise ConnectTimeout("a connection timeout") from exc
     except httpx2.TimeoutException as exc:
@@ -265,6 +259,12 @@ class Transport:
                 )
             except anthropic.APIStatusError as exc:
                 raw = exc.response  # an error status is an answer too: the caller reads its body
+            except anthropic.APITimeoutError as exc:
+                if isinstance(exc.__cause__, httpx2.ConnectTimeout):
+                    raise ConnectTimeout("a connection timeout") from exc
+                raise TimedOut("no answer") from exc
+            except anthropic.APIConnectionError as exc:
+                raise Unreachable(connection_reason(exc)) from exc
         return Response(raw)
 
     def get(self, endpoint: Endpoint, path: str, params: Mapping[str, str] | None = None) -> Response:

@@ -121,3 +121,22 @@ def test_model_completion_does_not_import_the_sdk(home: Home) -> None:
     result = run_probe(home, [], env)
     assert "auto" in result.stdout.split(), result.stderr  # the probe really completed a model
     assert loaded_in(result) == []
+
+
+@pytest.mark.parametrize("args", [["models", "--refresh"], ["routers", "--refresh"]], ids=" ".join)
+def test_the_catalogue_is_fetched_without_the_sdk(home: Home, args: list[str]) -> None:
+    """A GET to the catalogue needs the HTTP library, never the SDK's second of imports."""
+    from tests.router_server import RouterServer, json_reply
+
+    router = RouterServer()
+    try:
+        router.routes["/llm/v1alpha/models"] = json_reply({"models": [{"model": "m", "provider": "p"}]})
+        router.routes["/router/v1/routers"] = json_reply({"routers": []})
+        home.login()
+        result = run_probe(home, args, {"INWORLD_BASE_URL": router.url})
+        loaded = loaded_in(result)
+        assert "anthropic" not in loaded
+        assert "httpx2" in loaded  # it did make the request
+        assert len(router.requests) == 1
+    finally:
+        router.stop()
