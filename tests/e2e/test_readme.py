@@ -73,7 +73,7 @@ README = REPO / "README.md"
 README_URL = "https://api.inworld.ai"
 COLUMNS, ROWS = 100, 50  # the README's width
 TAB = "<TAB>"
-DURATION = r"\d+(?:\.\d+)? (?:ms|s)\b"
+DURATION = r"\d+(?:\.\d+)? (?:ms|s|min|h|days)\b"  # as the client writes times and ages
 # Not tools to look for on PATH: the shell's own words.
 SHELL_WORDS = {"echo", "printf", "cd", "export", "test", "[", "true", "false", "exit", "read", "set", "("}
 # What may run with the default base URL (the real router's): commands that never send a request.
