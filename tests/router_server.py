@@ -280,9 +280,7 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(data)))
-            self.send_header("request-id", "req-test-123")
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
+            self._send_headers(reply)
             self.end_headers()
             if reply.body_cut_after is not None:
                 self.wfile.write(data[: reply.body_cut_after])
@@ -297,9 +295,7 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             self.send_header("content-type", reply.content_type or "text/event-stream")
             self.send_header("transfer-encoding", "chunked")
-            self.send_header("request-id", "req-test-123")
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
+            self._send_headers(reply)
             self.end_headers()
             for count, (name, data) in enumerate(reply.events):
                 if reply.cut_after is not None and count >= reply.cut_after:
@@ -315,6 +311,13 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
                     time.sleep(reply.event_delay)
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+
+        def _send_headers(self, reply: Reply) -> None:
+            """The reply's own headers; a request id unless the reply brings its own."""
+            if "request-id" not in {name.lower() for name in reply.headers}:
+                self.send_header("request-id", "req-test-123")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
 
         def _chunk(self, data: bytes) -> None:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

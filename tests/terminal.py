@@ -3,6 +3,7 @@ terminal would show (the pyte emulator, with scrollback)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -11,6 +12,7 @@ import struct
 import subprocess
 import termios
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyte
@@ -74,14 +76,39 @@ def run_on_terminal(
     """Run `inworld-router` with stdin, stdout and stderr on a pty (stderr on a second pty when
     `own_stderr`); collect everything until it exits. `interrupt_after`: Ctrl-C once stdout showed it;
     `type_after`: (what to wait for, what to type then)."""
+    return run_program_on_terminal(
+        [cli_path(), *args],
+        {**home.env, **(env or {})},
+        own_stderr=own_stderr,
+        interrupt_after=interrupt_after,
+        typing=[type_after] if type_after else [],
+        columns=columns,
+        rows=rows,
+    )
+
+
+def run_program_on_terminal(
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    cwd: str | None = None,
+    own_stderr: bool = False,
+    interrupt_after: bytes | None = None,
+    typing: Sequence[tuple[bytes, bytes]] = (),
+    columns: int = COLUMNS,
+    rows: int = ROWS,
+) -> Run:
+    """Run any program on a pty as `run_on_terminal` does. `typing`: steps of (what to wait for, what to
+    type then), each waiting for its text in what the terminal received after the previous step typed."""
     out_controller, out_terminal = open_terminal(columns, rows)
     err_controller, err_terminal = open_terminal(columns, rows) if own_stderr else (None, out_terminal)
     proc = subprocess.Popen(
-        [cli_path(), *args],
+        argv,
         stdin=out_terminal,
         stdout=out_terminal,
         stderr=err_terminal,
-        env={**home.env, **(env or {})},
+        env=env,
+        cwd=cwd,
         start_new_session=True,
     )
     os.close(out_terminal)
@@ -90,6 +117,8 @@ def run_on_terminal(
     received: dict[int, bytes] = {out_controller: b""}
     if err_controller is not None:
         received[err_controller] = b""
+    steps = list(typing)
+    typed_at = 0  # where the next step's text is looked for, in what stdout's terminal received
     open_fds = set(received)
     deadline = time.monotonic() + 60
     while open_fds and time.monotonic() < deadline:
@@ -106,9 +135,14 @@ def run_on_terminal(
             if interrupt_after and fd == out_controller and interrupt_after in received[fd]:
                 os.killpg(proc.pid, signal.SIGINT)
                 interrupt_after = None
-            if type_after and type_after[0] in received[fd]:
-                os.write(out_controller, type_after[1])
-                type_after = None
+            if steps and fd == out_controller:
+                found = received[fd].find(steps[0][0], typed_at)
+                if found >= 0:
+                    os.write(out_controller, steps.pop(0)[1])
+                    typed_at = len(received[fd])
+    if open_fds:  # still running at the deadline: stop what it started, and fail on what it showed
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     status = proc.wait(timeout=30)
     for fd in received:
         os.close(fd)
