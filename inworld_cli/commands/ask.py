@@ -93,7 +93,7 @@ def run_ask(options: AskOptions, env: Environment) -> None:
     streams = env.streams
     settings = env.settings(options.request.overrides())
     parameters = options.request.parameters(settings)
-    check_attach_specs(options.attach)
+    check_attach_specs(options.attach, options.no_stdin)
     check_has_prompt(options.prompt, streams.stdin_is_terminal, options.stdin_taken, len(options.attach))
     conversation = find_conversation(options.continue_latest, options.conversation, settings)
     if settings.api_key.value and not options.dry_run:

@@ -22,10 +22,12 @@ from inworld_cli.output.console import Streams
 _TOO_BIG_HINT = "the router takes at most 32 MB per request; attach a smaller file"
 
 
-def check_attach_specs(specs: Sequence[str]) -> None:
-    """What can be refused before anything is read: stdin named twice, an empty name."""
+def check_attach_specs(specs: Sequence[str], no_stdin: bool) -> None:
+    """What can be refused before anything is read: stdin named twice or turned off, an empty name."""
     if list(specs).count(STDIN) > 1:
         raise UsageError("-a - can be given once: stdin holds one attachment", hint="attach files by name")
+    if no_stdin and STDIN in specs:
+        raise UsageError("-a - reads stdin, which --no-stdin turns off", hint="attach a file by name")
     if any(not spec.strip() for spec in specs):
         raise UsageError("-a needs a file name, a URL or -", hint="e.g. -a report.pdf")
 

@@ -234,12 +234,16 @@ def context_length_of(model: str, catalogue: object) -> tuple[str, int] | None:
 
 
 def context_warning(tokens: int, max_tokens: int, model: str, length: int) -> str | None:
-    """The warning for a request that fills most of the model's context (or leaves no room for the answer)."""
-    if tokens < NEAR * length and tokens + max_tokens <= length:
+    """The warning for a request that fills most of the model's context, or leaves it no room for an
+    answer of --max-tokens."""
+    where = f"the {length:,}-token context of {model} (from the cached catalogue)"
+    if tokens >= NEAR * length:
+        size = f"{tokens:,} tokens, {tokens / length:.0%} of {where}"
+    elif tokens + max_tokens > length:
+        size = f"{tokens:,} tokens of {where}, which leaves less than --max-tokens ({max_tokens:,}) for the answer"
+    else:
         return None
-    share = f"{tokens / length:.0%}"
     return (
-        f"this request is about {tokens:,} tokens, {share} of the {length:,}-token context of {model} "
-        "(from the cached catalogue); no earlier turn is left out to make it fit: start a new conversation, "
-        "or continue with a model with a longer context (-m)"
+        f"this request is about {size}; earlier turns are never left out to make it fit: start a new "
+        "conversation, or continue with a model with a longer context (-m)"
     )
