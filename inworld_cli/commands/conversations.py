@@ -14,7 +14,7 @@ from inworld_cli.output.console import json_text
 
 DEFAULT_LIMIT = 20
 
-app = typer.Typer(help="List the conversations in history, or show one whole.")
+app = typer.Typer()  # its help is the callback's docstring, examples included
 
 LimitOption = Annotated[
     int, typer.Option("-n", "--limit", min=1, help="How many conversations to list, most recent first.")
@@ -66,8 +66,8 @@ def conversations(
     Every ask starts a conversation; ask -c continues the one used most recently, and
     ask --conversation ID any other.
 
-    The list, most recently used first: id, last used, turns (answered; failed ones are left
-    out of the context), tokens in→out, the latest model, and a title from the first prompt.
+    The list, most recently used first: id, a title from the first prompt, turns (answered;
+    failed ones are left out of the context), the latest model, tokens in→out, last used.
     On a pipe: tab-separated fields without a header: id, last used (UTC), turns, failed
     turns, input tokens, output tokens, models (comma-separated), title.
 

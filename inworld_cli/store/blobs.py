@@ -105,12 +105,13 @@ def references(request: object) -> set[str]:
     return found
 
 
-def restore(value: Any, blobs: Mapping[str, bytes]) -> Any:
+def restore(value: Any, blobs: Mapping[str, bytes], cache: dict[tuple[str, str], str] | None = None) -> Any:
     """The stored value with each marker whose blob is known replaced by the exact string it stood for
-    (a marker whose blob is missing stays: it says what is missing)."""
+    (a marker whose blob is missing stays: it says what is missing). `cache`, shared between records,
+    keeps one string per blob however many turns sent it."""
     import base64
 
-    cache: dict[tuple[str, str], str] = {}  # one string per blob, however many times it was sent
+    cache = {} if cache is None else cache
 
     def put_back(item: Any) -> Any:
         if _is_marker(item):

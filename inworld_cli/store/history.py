@@ -331,7 +331,8 @@ class HistoryStore:
         # `where` is always one of this module's own literals; values travel as parameters.
         rows = self._rows(f"SELECT id, data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
         linked = self._linked_blobs([record_id for record_id, data in rows if MARKER in data])
-        return [self._load(data, linked.get(record_id, {})) for record_id, data in rows]
+        shared: dict[tuple[str, str], str] = {}  # a file sent by ten turns is one string in memory
+        return [self._load(data, linked.get(record_id, {}), shared) for record_id, data in rows]
 
     def _linked_blobs(self, record_ids: list[str]) -> dict[str, dict[str, bytes]]:
         """Per record, the blobs it is linked to (and only those: see store/blobs.py)."""
@@ -347,7 +348,9 @@ class HistoryStore:
                 found.setdefault(record_id, {})[digest] = bytes(raw)
         return found
 
-    def _load(self, data: str, blobs: Mapping[str, bytes]) -> Record:
+    def _load(
+        self, data: str, blobs: Mapping[str, bytes], cache: dict[tuple[str, str], str] | None = None
+    ) -> Record:
         try:
             loaded = json.loads(data)
         except json.JSONDecodeError as exc:
@@ -358,7 +361,7 @@ class HistoryStore:
         if not isinstance(loaded, dict):
             loaded = {}
         if blobs and isinstance(loaded.get("request"), dict):
-            loaded["request"] = restore(loaded["request"], blobs)
+            loaded["request"] = restore(loaded["request"], blobs, cache)
         return Record.from_json(loaded)
 
     def latest(self) -> Record | None:
