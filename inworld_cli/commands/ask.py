@@ -105,7 +105,7 @@ def run_ask(options: AskOptions, env: Environment) -> None:
         parameters = kept(parameters, conversation, options.request)
         context = conversation.messages
     body = build_body(parameters, [*context, turn], stream=options.stream)
-    if has_sources(body["messages"]):
+    if context or has_sources(body["messages"]):  # a plain prompt's size is the router's to judge
         size = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         check_request_size(size, attachments, continued=bool(context))
     if options.dry_run:

@@ -243,9 +243,11 @@ def check_request_size(size: int, attachments: list[Attachment], continued: bool
     parts = [named] if named else []
     if continued:
         parts.append("the conversation's earlier turns")
+    hints = ["attach fewer or smaller files (base64 makes each a third bigger)"] if attachments else []
+    if continued:
+        hints.append("start a new conversation (ask without -c)")
     raise UsageError(
         f"the request would be {human_size(size)}, over the router's {human_size(REQUEST_LIMIT)} limit"
         + (f": {' and '.join(parts)}" if parts else ""),
-        hint="attach fewer or smaller files (base64 makes each a third bigger)"
-        + (", or start a new conversation" if continued else ""),
+        hint=", or ".join(hints) or None,
     )

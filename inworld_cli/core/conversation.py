@@ -15,7 +15,7 @@ from typing import Any
 from inworld_cli.core.attachments import decoded
 from inworld_cli.core.catalogue import context_tokens, model_id, provider_of
 from inworld_cli.core.record import Record
-from inworld_cli.core.text import one_line
+from inworld_cli.core.text import NOT_UTF8, one_line
 
 TITLE_LENGTH = 80
 
@@ -39,6 +39,18 @@ def user_turn_of(record: Record) -> dict[str, Any] | None:
     return last if isinstance(last, dict) and last.get("role") == "user" else None
 
 
+def _sendable(value: Any) -> Any:
+    """The answer as received, but for half an emoji's escape pair (a lone surrogate, which a broken
+    stream can send and no UTF-8 request can carry): U+FFFD in its place, as it was shown."""
+    if isinstance(value, str):
+        return NOT_UTF8.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {key: _sendable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_sendable(item) for item in value]
+    return value
+
+
 def context_messages(records: Iterable[Record]) -> list[dict[str, Any]]:
     """The earlier turns, oldest first: each user turn exactly as it was sent and each answer exactly as it
     was received. Failed and interrupted turns are left out."""
@@ -46,7 +58,8 @@ def context_messages(records: Iterable[Record]) -> list[dict[str, Any]]:
     for record in records:
         user = user_turn_of(record)
         if user is not None and answered(record):
-            messages += [user, {"role": "assistant", "content": (record.response or {})["content"]}]
+            answer = _sendable((record.response or {})["content"])
+            messages += [user, {"role": "assistant", "content": answer}]
     return messages
 
 

@@ -87,9 +87,11 @@ def test_continue_resends_answered_turns_exactly_and_leaves_out_failed_ones(
 
 
 def test_model_and_system_are_kept_unless_given_again(routed_home: Home, router: RouterServer) -> None:
+    router.enqueue(sse_reply(sse_events("half an emoji \ud83d")))  # a broken escape pair from the stream
     assert routed_home.run("ask", "-m", "openai/gpt-5", "-s", "Be terse.", "one").returncode == 0
     assert routed_home.run("ask", "-c", "-m", "groq/llama", "two").returncode == 0
     assert (sent(router)["model"], sent(router)["system"]) == ("groq/llama", "Be terse.")
+    assert sent(router)["messages"][1] == assistant(text("half an emoji \ufffd"))  # as it was shown
     assert (
         routed_home.run("ask", "-c", "-s", "Be kind.", "three", env={"INWORLD_MODEL": "x/y"}).returncode == 0
     )
