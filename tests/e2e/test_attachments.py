@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from inworld_cli.core import attachments
 from tests.conftest import Home
 from tests.router_server import RouterServer
 
@@ -115,11 +116,6 @@ def test_dry_run_shows_attachments_by_type_size_and_hash(routed_home: Home, tmp_
         ),
         ("huge.png", "sparse", "error: cannot attach {path}: it is 33.0 MB"),
         (
-            "large.png",
-            PNG + bytes(24_500_000),
-            "error: the request would be 32.7 MB, over the router's 32.0 MB",
-        ),
-        (
             "https://example.com/page",
             None,
             "error: cannot attach {path}: a URL is sent as is, and its extension",
@@ -144,6 +140,20 @@ def test_a_refused_attachment_sends_nothing(
     assert hint.startswith("hint: ")
     assert router.messages_requests == []
     assert routed_home.run("history", "--json").stdout == "[]\n"
+
+
+def test_a_request_over_the_routers_limit_sends_nothing(
+    routed_home: Home, router: RouterServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole body counts, base64 included (the limit made small: the same check, without 32 MB)."""
+    monkeypatch.setattr(attachments, "REQUEST_LIMIT", 50_000)
+    picture = write(tmp_path, "photo.png", PNG + bytes(40_000))
+    result = routed_home.run("ask", "-a", picture, "hi")
+    assert (result.returncode, result.stdout, router.messages_requests) == (2, "", [])
+    assert result.stderr == (
+        f"error: the request would be 54.9 KB, over the router's 50.0 KB limit: {picture} (41.0 KB)\n"
+        "hint: attach fewer or smaller files (base64 makes each a third bigger)\n"
+    )
 
 
 def test_stdin_cannot_be_both_prompt_and_attachment(routed_home: Home, router: RouterServer) -> None:
