@@ -7,6 +7,7 @@ SDK, rich and SQLite are imported only once a request is certain, never when thi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,6 +16,7 @@ import typer
 from inworld_cli.commands.context import environment_of
 from inworld_cli.commands.options import (
     BaseUrlOption,
+    ConversationOption,
     FallbackOption,
     IgnoreOption,
     JsonOption,
@@ -58,30 +60,61 @@ class AskOptions:
     routing: bool = False
     quiet: bool = False
     dry_run: bool = False
+    attach: tuple[str, ...] = ()  # paths, URLs, or - for stdin
+    continue_latest: bool = False  # -c
+    conversation: str | None = None  # --conversation ID
+    no_stdin: bool = False
+    plain: bool = False
+
+    @property
+    def stdin_taken(self) -> str | None:
+        """Why stdin is not the prompt's, if it is not."""
+        if self.no_stdin:
+            return "--no-stdin turns off"
+        return "-a - takes as the attachment" if "-" in self.attach else None
 
 
-def _read_prompt(args: tuple[str, ...], streams: Streams) -> str:
+def _read_prompt(options: AskOptions, streams: Streams) -> str:
+    args = options.prompt
     stdin_text = None
-    if wants_stdin(args, streams.stdin_is_terminal):
+    if wants_stdin(args, streams.stdin_is_terminal, options.stdin_taken):
         if streams.stdin_is_terminal:
             streams.err("Reading the prompt from the terminal; end it with Ctrl-D.")
         stdin_text = decode_stdin(streams.stdin.read())
-    return assemble_prompt(args, stdin_text)
+    return assemble_prompt(args, stdin_text, may_be_empty=bool(options.attach))
 
 
 def run_ask(options: AskOptions, env: Environment) -> None:
+    # Imported here: `--help` and completion load this module and must not pay for these.
+    from inworld_cli.commands.attachments import check_attach_specs, read_attachments
+    from inworld_cli.commands.continuing import find_conversation, kept, near_context_warning
+    from inworld_cli.core.attachments import check_request_size, has_sources, summarised, user_content
+
     streams = env.streams
     settings = env.settings(options.request.overrides())
     parameters = options.request.parameters(settings)
-    check_has_prompt(options.prompt, streams.stdin_is_terminal)
+    check_attach_specs(options.attach, options.no_stdin)
+    check_has_prompt(options.prompt, streams.stdin_is_terminal, options.stdin_taken, len(options.attach))
+    conversation = find_conversation(options.continue_latest, options.conversation, settings)
     if settings.api_key.value and not options.dry_run:
         env.transport.preload()  # overlaps the SDK's second of imports with reading stdin
-    prompt = _read_prompt(options.prompt, streams)
-    body = build_body(parameters, [user_turn(prompt)], stream=options.stream)
+    attachments = read_attachments(options.attach, streams)
+    turn = user_turn(user_content(attachments, _read_prompt(options, streams)))
+    context: list[dict[str, Any]] = []
+    if conversation is not None:
+        parameters = kept(parameters, conversation, options.request)
+        context = conversation.messages
+    body = build_body(parameters, [*context, turn], stream=options.stream)
+    if context or has_sources(body["messages"]):  # a plain prompt's size is the router's to judge
+        size = len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        check_request_size(size, attachments, continued=bool(context))
     if options.dry_run:
-        _dry_run(settings, body, streams)  # sends nothing, records nothing
+        _dry_run(settings, summarised(body), streams)  # sends nothing, records nothing
         return
-    _Ask(options, settings, env).run(body)
+    warning = near_context_warning(env, settings, body, conversation)
+    if warning is not None and not options.quiet:
+        streams.warn(warning)
+    _Ask(options, settings, env, conversation.id if conversation else None).run(body)
 
 
 def _dry_run(settings: Settings, body: dict[str, Any], streams: Streams) -> None:
@@ -99,7 +132,9 @@ def _dry_run(settings: Settings, body: dict[str, Any], streams: Streams) -> None
 class _Ask:
     """One request: shows the answer as it arrives, then records it, however it ended."""
 
-    def __init__(self, options: AskOptions, settings: Settings, env: Environment) -> None:
+    def __init__(
+        self, options: AskOptions, settings: Settings, env: Environment, conversation_id: str | None
+    ) -> None:
         self.options = options
         self.settings = settings
         self.env = env
@@ -108,6 +143,15 @@ class _Ask:
         self.block_types: list[str] = []
         self.created = env.clock.time()
         self.recorder = Recorder(settings, env.streams)
+        self.conversation_id = conversation_id
+
+    def _record(self, body: dict[str, Any], result: ExchangeResult | None, **how: Any) -> Record:
+        """The record of this turn, in its conversation; a new conversation is named after its first turn."""
+        record = self.recorder.record(
+            body, result, created=self.created, conversation_id=self.conversation_id, **how
+        )
+        record.conversation_id = record.conversation_id or record.id
+        return record
 
     @property
     def chatty(self) -> bool:
@@ -120,18 +164,16 @@ class _Ask:
         try:
             exchange = self.env.exchange(self._request(body))
         except CliError as exc:  # no key: recorded like any failed ask
-            self.recorder.save(
-                self.recorder.record(body, None, created=self.created, error=exc.details, status=exc.status)
-            )
+            self.recorder.save(self._record(body, None, error=exc.details, status=exc.status))
             raise
-        writer = answer_writer(self.streams, self.options.as_json)
+        writer = answer_writer(self.streams, self.options.as_json, self.options.plain)
         if self.chatty and not self.streams.dumb_terminal:
             from inworld_cli.output.answer import Spinner
 
             self.spinner = Spinner(self.streams.stderr, f"waiting for {body['model']}")
             self.spinner.start()
         result = self._show(exchange, writer)
-        record = self.recorder.record(body, result, created=self.created)
+        record = self._record(body, result)
         self.recorder.save(record)
         if result.error is not None:
             if self.options.routing and record.response is not None:
@@ -171,13 +213,7 @@ class _Ask:
             self._stop_spinner()
             writer.abort()
             result = exchange.result_so_far(interrupted=isinstance(stop, KeyboardInterrupt))
-            record = self.recorder.record(
-                exchange.request.body,
-                result,
-                created=self.created,
-                error=_stopped(stop),
-                status=_status(stop),
-            )
+            record = self._record(exchange.request.body, result, error=_stopped(stop), status=_status(stop))
             self.recorder.save(record)
             raise
 
@@ -266,6 +302,31 @@ def ask(
         bool,
         typer.Option("--dry-run", help="Print the request that would be sent (key masked) and send nothing."),
     ] = False,
+    attach: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attach",
+            "-a",
+            metavar="PATH|URL|-",
+            help="Attach an image (PNG, JPEG, GIF, WebP), a PDF or a UTF-8 text file, before the prompt's "
+            "text; a URL of an image or PDF; - for stdin (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    continue_latest: Annotated[
+        bool,
+        typer.Option(
+            "--continue", "-c", help="Continue the conversation used most recently, with its earlier turns."
+        ),
+    ] = False,
+    conversation: ConversationOption = None,
+    no_stdin: Annotated[
+        bool,
+        typer.Option("--no-stdin", help="Ignore stdin (for prompts inside a `while read` loop)."),
+    ] = False,
+    plain: Annotated[
+        bool, typer.Option("--plain", "--raw", help="Print the answer unrendered on a terminal too.")
+    ] = False,
 ) -> None:
     """Ask the router one question; the answer streams to stdout.
 
@@ -283,6 +344,10 @@ def ask(
       inworld-router ask --json "hi" | jq -r .metadata.generation_id
       inworld-router ask -r -s "Answer in one word" "Capital of France?"
       inworld-router ask --fallback openai/gpt-5 --sort latency --ttft-timeout 800ms --dry-run "hi"
+
+      inworld-router ask -c "And in French?"
+
+      inworld-router ask -a diagram.png -a spec.pdf "Does the diagram match the spec?"
     """
     options = AskOptions(
         prompt=tuple(prompt or ()),
@@ -292,5 +357,10 @@ def ask(
         routing=routing,
         quiet=quiet,
         dry_run=dry_run,
+        attach=tuple(attach or ()),
+        continue_latest=continue_latest,
+        conversation=conversation,
+        no_stdin=no_stdin,
+        plain=plain,
     )
     run_ask(options, environment_of(ctx))

@@ -19,6 +19,7 @@ from inworld_cli.store.cache import Cache
 from inworld_cli.store.settings import Overrides, Settings, resolve
 
 Candidate = tuple[str, str]  # (value, a short description zsh and fish show next to it)
+RECENT_CONVERSATIONS = 30
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -95,5 +96,20 @@ def complete_router_id(ctx: typer.Context, incomplete: str) -> list[Candidate]:
     """Typer's `autocompletion=` for `routers show ID`: the cached router ids."""
     try:
         return [(rid, text) for rid, text in _router_ids(_settings(ctx)) if rid.startswith(incomplete)]
+    except Exception:
+        return []
+
+
+def complete_conversation(ctx: typer.Context, incomplete: str) -> list[Candidate]:
+    """Typer's `autocompletion=` for a conversation id: the recent conversations, titled."""
+    from inworld_cli.store.history import HistoryStore
+
+    try:
+        store = HistoryStore(_settings(ctx).paths.history_db)
+        return [
+            (summary.id, summary.title)
+            for summary in store.recent_conversations(RECENT_CONVERSATIONS)
+            if summary.id.startswith(incomplete.lower())
+        ]
     except Exception:
         return []

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from inworld_cli.commands.context import environment_of
-from inworld_cli.commands.options import JsonOption
+from inworld_cli.commands.options import ConversationOption, JsonOption
 from inworld_cli.environment import Environment
 from inworld_cli.output.console import json_text
 
@@ -19,6 +19,7 @@ DEFAULT_LIMIT = 20
 class HistoryOptions:
     limit: int
     as_json: bool
+    conversation: str | None = None  # only that conversation's turns
 
 
 def run_history(options: HistoryOptions, env: Environment) -> None:
@@ -27,7 +28,10 @@ def run_history(options: HistoryOptions, env: Environment) -> None:
     from inworld_cli.store.history import HistoryStore
 
     store = HistoryStore(env.paths.history_db)
-    records = store.recent(options.limit)
+    if options.conversation is not None:
+        records = store.conversation_records(store.find_conversation(options.conversation), options.limit)
+    else:
+        records = store.recent(options.limit)
     streams = env.streams
     if options.as_json:
         streams.out(json_text([r.to_json() for r in records]) + "\n")
@@ -49,6 +53,7 @@ def history(
         int, typer.Option("-n", "--limit", min=1, metavar="N", help="How many records to show, newest first.")
     ] = DEFAULT_LIMIT,
     as_json: JsonOption = False,
+    conversation: ConversationOption = None,
 ) -> None:
     """List recent requests, newest first.
 
@@ -61,5 +66,7 @@ def history(
       inworld-router history
       inworld-router history -n 5
       inworld-router history --json | jq -r '.[0].response.metadata.generation_id'
+
+      inworld-router history --conversation 01a2121c
     """
-    run_history(HistoryOptions(limit, as_json), environment_of(ctx))
+    run_history(HistoryOptions(limit, as_json, conversation), environment_of(ctx))

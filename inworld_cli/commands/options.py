@@ -39,6 +39,31 @@ ModelOption = Annotated[
         autocompletion=_complete_model,
     ),
 ]
+
+
+def _complete_conversation(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    # Imported on a TAB only: the recent conversations in history.
+    from inworld_cli.commands.completion import complete_conversation
+
+    return complete_conversation(ctx, incomplete)
+
+
+_CONVERSATION_HELP = "A conversation's id, or the id of any of its turns in history (a unique prefix works)."
+ConversationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--conversation",
+        metavar="ID",
+        help=_CONVERSATION_HELP,
+        show_default=False,
+        autocompletion=_complete_conversation,
+    ),
+]
+# Described in the command's help text: an argument's own entry would show its Python type.
+ConversationArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="ID", hidden=True, show_default=False, autocompletion=_complete_conversation),
+]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
 ]

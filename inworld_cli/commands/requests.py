@@ -60,15 +60,21 @@ class RequestFlags:
     def parameters(self, settings: Settings) -> Parameters:
         """The request's parameters, checked: flags over the profile's defaults (exit 2 naming the flag or
         the config key)."""
+        profile = settings.profile_config
+        config_label = f"{settings.paths.config_file} [profiles.{settings.profile.value}]"
         parameters = Parameters(
             model=settings.model.value,
             max_tokens=settings.max_tokens.value,
-            system=self.system,
-            temperature=self.temperature,
+            system=self.system if self.system is not None else profile.get("system"),
+            temperature=self.temperature
+            if self.temperature is not None
+            else _number(profile.get("temperature")),
             top_p=self.top_p,
             stop=self.stop,
         )
-        parameters.check(settings.model.source)
+        parameters.check(
+            settings.model.source, "--temperature" if self.temperature is not None else config_label
+        )
         routing = routing_options(
             fallback=self.fallback,
             sort=self.sort,
@@ -76,7 +82,12 @@ class RequestFlags:
             ttft_timeout=self.ttft_timeout,
             route_meta=self.route_meta,
             user=self.user,
-            profile_config=settings.profile_config,
-            config_label=f"{settings.paths.config_file} [profiles.{settings.profile.value}]",
+            profile_config=profile,
+            config_label=config_label,
         )
         return dataclasses.replace(parameters, routing=routing)
+
+
+def _number(value: object) -> float | None:
+    """A profile's number as the flag would give it (TOML has integers: `temperature = 1`)."""
+    return float(value) if isinstance(value, int | float) else None

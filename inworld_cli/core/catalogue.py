@@ -44,6 +44,19 @@ def decimal_of(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def raw_context_length(item: dict[str, Any]) -> Any:
+    """The context length as the entry gives it (in `spec`, or at the top level; either spelling)."""
+    spec = item.get("spec")
+    raw = spec.get("contextLength", spec.get("context_length")) if isinstance(spec, dict) else None
+    return raw if raw is not None else item.get("contextLength", item.get("context_length"))
+
+
+def context_tokens(item: Any) -> int | None:
+    """The context length in tokens, when the entry gives a whole number."""
+    number = decimal_of(raw_context_length(item)) if isinstance(item, dict) else None
+    return int(number) if number is not None and number == number.to_integral_value() else None
+
+
 def provider_of(item: Any) -> str | None:
     return item.get("provider") if isinstance(item, dict) and isinstance(item.get("provider"), str) else None
 

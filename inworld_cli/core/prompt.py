@@ -11,15 +11,26 @@ STDIN_ONLY = "-"
 _NO_PROMPT_HINT = 'give it as arguments (inworld-router ask "…") or pipe it (… | inworld-router ask)'
 
 
-def wants_stdin(args: Sequence[str], stdin_is_terminal: bool) -> bool:
-    """Whether stdin must be read: `-` asks for it explicitly; otherwise only a pipe or a file is read,
-    never a terminal (that would wait for input nobody knows is expected)."""
+def wants_stdin(args: Sequence[str], stdin_is_terminal: bool, stdin_taken: str | None = None) -> bool:
+    """Whether stdin must be read for the prompt: `-` asks for it explicitly; otherwise only a pipe or a
+    file is read, never a terminal (that would wait for input nobody knows is expected). `stdin_taken`
+    says why stdin is not the prompt's at all (`--no-stdin`, `-a -`)."""
+    if stdin_taken is not None:
+        if list(args) == [STDIN_ONLY]:
+            raise UsageError(
+                f"the prompt - reads stdin, which {stdin_taken}", hint="give the prompt as arguments"
+            )
+        return False
     return list(args) == [STDIN_ONLY] or not stdin_is_terminal
 
 
-def check_has_prompt(args: Sequence[str], stdin_is_terminal: bool) -> None:
-    """The cheap check before anything slow starts: arguments, or a stdin to read."""
-    if not wants_stdin(args, stdin_is_terminal) and not " ".join(args).strip():
+def check_has_prompt(
+    args: Sequence[str], stdin_is_terminal: bool, stdin_taken: str | None = None, attachments: int = 0
+) -> None:
+    """The cheap check before anything slow starts: arguments, attachments, or a stdin to read."""
+    if attachments:
+        return
+    if not wants_stdin(args, stdin_is_terminal, stdin_taken) and not " ".join(args).strip():
         raise UsageError("no prompt", hint=_NO_PROMPT_HINT)
 
 
@@ -33,9 +44,10 @@ def decode_stdin(data: bytes) -> str:
         ) from None
 
 
-def assemble_prompt(args: Sequence[str], stdin_text: str | None) -> str:
+def assemble_prompt(args: Sequence[str], stdin_text: str | None, *, may_be_empty: bool = False) -> str:
     """Stdin first (long material), a blank line, then the arguments (the question); `-` alone means
-    stdin only. Trailing newlines of stdin are dropped; stdin of only whitespace counts as none."""
+    stdin only. Trailing newlines of stdin are dropped; stdin of only whitespace counts as none. Empty is
+    an error unless `may_be_empty` (attachments alone are a prompt)."""
     question = "" if list(args) == [STDIN_ONLY] else " ".join(args)
     material = (stdin_text or "").rstrip("\r\n")
     if not material.strip():
@@ -43,6 +55,6 @@ def assemble_prompt(args: Sequence[str], stdin_text: str | None) -> str:
     if not question.strip():
         question = ""
     prompt = f"{material}\n\n{question}" if material and question else material or question
-    if not prompt:
+    if not prompt and not may_be_empty:
         raise UsageError("no prompt: the arguments and stdin are empty", hint=_NO_PROMPT_HINT)
     return prompt

@@ -22,9 +22,14 @@ class Parameters:
     stop: tuple[str, ...] = ()
     routing: RoutingOptions = field(default_factory=RoutingOptions)
 
-    def check(self, model_source: str = "--model") -> None:
-        """What settings do not check: ranges and emptiness, naming the flag."""
-        _check_unit_interval(self.temperature, "--temperature")
+    def check(self, model_source: str = "--model", temperature_source: str = "--temperature") -> None:
+        """What settings do not check: ranges and emptiness, naming the flag (or the config file)."""
+        if temperature_source == "--temperature":
+            _check_unit_interval(self.temperature, temperature_source)
+        else:  # a profile's default
+            _check_unit_interval(
+                self.temperature, f"temperature in {temperature_source}", hint=f"fix {temperature_source}"
+            )
         _check_unit_interval(self.top_p, "--top-p")
         if not self.model.strip():
             raise UsageError(f"empty model name from {model_source}", hint="e.g. -m auto")
@@ -33,11 +38,11 @@ class Parameters:
                 raise UsageError("--stop cannot be empty", hint='give the text to stop at, e.g. --stop "END"')
 
 
-def _check_unit_interval(value: float | None, flag: str) -> None:
+def _check_unit_interval(
+    value: float | None, name: str, hint: str = "see: inworld-router ask --help"
+) -> None:
     if value is not None and not 0 <= value <= 1:  # also refuses nan
-        raise UsageError(
-            f"{flag} must be between 0 and 1, not {value}", hint="see: inworld-router ask --help"
-        )
+        raise UsageError(f"{name} must be between 0 and 1, not {value}", hint=hint)
 
 
 def build_body(parameters: Parameters, messages: list[dict[str, Any]], *, stream: bool) -> dict[str, Any]:
@@ -58,8 +63,9 @@ def build_body(parameters: Parameters, messages: list[dict[str, Any]], *, stream
     return body
 
 
-def user_turn(text: str) -> dict[str, Any]:
-    return {"role": "user", "content": text}
+def user_turn(content: str | list[dict[str, Any]]) -> dict[str, Any]:
+    """A user turn: its text, or its blocks (attachments, then the text)."""
+    return {"role": "user", "content": content}
 
 
 # Where text that is not UTF-8 (see text.NOT_UTF8) came from: it cannot be sent as JSON.

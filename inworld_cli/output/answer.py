@@ -37,13 +37,14 @@ class AnswerWriter(Protocol):
         """A failure or Ctrl-C: keep what was shown and end the line."""
 
 
-def answer_writer(streams: Streams, as_json: bool) -> AnswerWriter:
+def answer_writer(streams: Streams, as_json: bool, plain: bool = False) -> AnswerWriter:
+    """`plain`: a terminal gets the text unrendered too (neutralised, as ever on a terminal)."""
     _prepare(streams.stdout, utf8=not streams.stdout_is_terminal)
     if as_json:
         return JsonAnswer(streams.stdout)
     if not streams.stdout_is_terminal:
         return RawAnswer(streams.stdout)
-    if streams.dumb_terminal:
+    if streams.dumb_terminal or plain:
         return RawAnswer(streams.stdout, terminal=True)
     return MarkdownAnswer(streams.console())
 

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from inworld_cli.core.catalogue import decimal_of, model_id
+from inworld_cli.core.catalogue import context_tokens, decimal_of, model_id, raw_context_length
 
 MISSING = "-"
 
@@ -25,14 +25,11 @@ def per_million(value: Any) -> str:
 
 
 def context_length(item: dict[str, Any], grouped: bool) -> str:
-    spec = item.get("spec")
-    raw = spec.get("contextLength", spec.get("context_length")) if isinstance(spec, dict) else None
-    if raw is None:
-        raw = item.get("contextLength", item.get("context_length"))
-    number = decimal_of(raw)
-    if number is None or number != number.to_integral_value():
+    tokens = context_tokens(item)
+    if tokens is None:
+        raw = raw_context_length(item)
         return MISSING if raw is None else str(raw)
-    return f"{int(number):,}" if grouped else str(int(number))
+    return f"{tokens:,}" if grouped else str(tokens)
 
 
 def _or_missing(value: Any) -> str:

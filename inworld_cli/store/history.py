@@ -14,17 +14,22 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inworld_cli.core.record import Record
 from inworld_cli.core.text import NOT_UTF8
 from inworld_cli.errors import LocalError, UsageError
+from inworld_cli.store.blobs import MARKER, externalize, restore
 from inworld_cli.store.files import SECRET_FILE_MODE, ensure_private_dir
 
+if TYPE_CHECKING:  # loaded by the conversation methods alone: `inspect` and completion must stay fast
+    from inworld_cli.core.conversation import Summary
+
 BUSY_TIMEOUT_S = 10.0
+_BATCH = 500  # ids per `IN (...)`: well under SQLite's limit on parameters
 
 # MIGRATIONS[n] moves a database from user_version n to n + 1. Append, never edit a shipped step.
 MIGRATIONS: list[str] = [
@@ -65,6 +70,26 @@ MIGRATIONS: list[str] = [
     CREATE INDEX records_conversation ON records (conversation_id, id);
     CREATE INDEX records_batch ON records (batch_id);
     CREATE INDEX records_compare ON records (compare_id);
+    """,
+    # Attachments (and long text re-sent by later turns) stored once, by the SHA-256 of their bytes; each
+    # record is linked to the blobs it refers to, and a blob goes when its last record goes (whoever deletes).
+    """
+    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+    CREATE TABLE record_blobs (
+        record_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (record_id, sha256)
+    ) WITHOUT ROWID;
+    CREATE INDEX record_blobs_sha256 ON record_blobs (sha256);
+    CREATE TRIGGER records_release_blobs AFTER DELETE ON records BEGIN
+        DELETE FROM blobs
+        WHERE sha256 IN (SELECT sha256 FROM record_blobs WHERE record_id = OLD.id)
+        AND NOT EXISTS (
+            SELECT 1 FROM record_blobs AS other
+            WHERE other.sha256 = blobs.sha256 AND other.record_id != OLD.id
+        );
+        DELETE FROM record_blobs WHERE record_id = OLD.id;
+    END;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -128,6 +153,17 @@ def _number(value: object) -> float | None:
 
 def _integer(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration, one by one (a trigger's body holds semicolons of its own)."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -195,9 +231,8 @@ class HistoryStore:
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for step in MIGRATIONS[version:]:
-                for statement in step.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in _statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -250,11 +285,21 @@ class HistoryStore:
     # -- writing -------------------------------------------------------------------------------------
 
     def add(self, record: Record) -> None:
-        data = _storable_json(record.to_json())
+        stored = record.to_json()
+        stored["request"], blobs = externalize(record.request)
+        data = _storable_json(stored)
         with self._connect("write") as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 _insert(conn, record, data)
+                for digest, raw in blobs.items():
+                    conn.execute(
+                        "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)",
+                        (digest, len(raw), raw),
+                    )
+                    conn.execute(
+                        "INSERT INTO record_blobs (record_id, sha256) VALUES (?, ?)", (record.id, digest)
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -282,11 +327,30 @@ class HistoryStore:
             return conn.execute(sql, params).fetchall()
 
     def _records(self, where: str, params: tuple[object, ...], limit: int) -> list[Record]:
+        """Records, newest first, with what they sent put back together (attachments included)."""
         # `where` is always one of this module's own literals; values travel as parameters.
-        rows = self._rows(f"SELECT data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
-        return [self._load(row[0]) for row in rows]
+        rows = self._rows(f"SELECT id, data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
+        linked = self._linked_blobs([record_id for record_id, data in rows if MARKER in data])
+        shared: dict[tuple[str, str], str] = {}  # a file sent by ten turns is one string in memory
+        return [self._load(data, linked.get(record_id, {}), shared) for record_id, data in rows]
 
-    def _load(self, data: str) -> Record:
+    def _linked_blobs(self, record_ids: list[str]) -> dict[str, dict[str, bytes]]:
+        """Per record, the blobs it is linked to (and only those: see store/blobs.py)."""
+        found: dict[str, dict[str, bytes]] = {}
+        for start in range(0, len(record_ids), _BATCH):
+            chunk = record_ids[start : start + _BATCH]
+            rows = self._rows(
+                "SELECT link.record_id, blobs.sha256, blobs.data FROM record_blobs AS link "  # noqa: S608
+                f"JOIN blobs ON blobs.sha256 = link.sha256 WHERE link.record_id IN ({', '.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
+            for record_id, digest, raw in rows:
+                found.setdefault(record_id, {})[digest] = bytes(raw)
+        return found
+
+    def _load(
+        self, data: str, blobs: Mapping[str, bytes], cache: dict[tuple[str, str], str] | None = None
+    ) -> Record:
         try:
             loaded = json.loads(data)
         except json.JSONDecodeError as exc:
@@ -294,7 +358,11 @@ class HistoryStore:
                 f"cannot read history {self.path}: a record is not valid JSON ({exc.msg})",
                 hint=f"the file looks damaged; move it aside: mv {self.path} {self.path}.bad",
             ) from exc
-        return Record.from_json(loaded if isinstance(loaded, dict) else {})
+        if not isinstance(loaded, dict):
+            loaded = {}
+        if blobs and isinstance(loaded.get("request"), dict):
+            loaded["request"] = restore(loaded["request"], blobs, cache)
+        return Record.from_json(loaded)
 
     def latest(self) -> Record | None:
         found = self._records("", (), 1)
@@ -372,3 +440,98 @@ class HistoryStore:
                 if isinstance(name, str) and name:
                     seen.setdefault(name, None)
         return list(seen)
+
+    # -- conversations -------------------------------------------------------------------------------
+    # A record's conversation is its `conversation_id`, or the record itself for one that has none (from
+    # before conversations existed). Turns of `batch` and `compare` are not what `-c` or the listing offer,
+    # but `--conversation` continues any record.
+
+    def latest_conversation(self) -> str | None:
+        """The conversation used most recently: the one whose latest turn is newest."""
+        rows = self._rows(
+            f"SELECT {_CONVERSATION} FROM records WHERE {_ASKED} ORDER BY id DESC LIMIT 1"  # noqa: S608
+        )
+        return rows[0][0] if rows else None
+
+    def find_conversation(self, ref: str) -> str:
+        """The conversation with that id, or holding the record with that id; a unique prefix of either."""
+        wanted = ref.strip().lower()
+        if not wanted or NOT_UTF8.search(wanted):
+            raise _unknown_conversation(ref)
+        found = [
+            row[0]
+            for row in self._rows(
+                f"SELECT DISTINCT {_CONVERSATION} FROM records "  # noqa: S608
+                "WHERE substr(id, 1, ?) = ? OR substr(conversation_id, 1, ?) = ? LIMIT 6",
+                (len(wanted), wanted, len(wanted), wanted),
+            )
+        ]
+        if len(found) == 1:
+            return str(found[0])
+        if not found:
+            raise _unknown_conversation(ref)
+        short = self.short_ids(found)
+        listed = [f"{short[s.id]} ({s.title})" for s in self.summaries(found[:5])]
+        more = ", and more" if len(found) > 5 else ""
+        raise UsageError(
+            f"'{ref}' matches {len(found) if not more else 'more than 5'} conversations: "
+            + ", ".join(listed)
+            + more,
+            hint="give more characters of the id (see: inworld-router conversations)",
+        )
+
+    def conversation_records(self, conversation_id: str, limit: int = -1) -> list[Record]:
+        """The conversation's turns, newest first, failed ones included (limit -1: all)."""
+        return self._records(_IN_CONVERSATION, (conversation_id, conversation_id), limit)
+
+    def recent_conversations(self, limit: int) -> list[Summary]:
+        """The conversations used most recently, most recent first."""
+        rows = self._rows(
+            f"SELECT {_CONVERSATION} AS conversation, max(id) AS last FROM records WHERE {_ASKED} "  # noqa: S608
+            "GROUP BY conversation ORDER BY last DESC LIMIT ?",
+            (max(limit, 0),),
+        )
+        return self.summaries([row[0] for row in rows])
+
+    def summaries(self, conversation_ids: list[str]) -> list[Summary]:
+        """A summary of each conversation, in the order given (from the indexed columns, and the first
+        turn's request for its title)."""
+        from inworld_cli.core.conversation import TurnRow, summary_of
+
+        turns: dict[str, list[TurnRow]] = {}
+        for start in range(0, len(conversation_ids), _BATCH):
+            chunk = tuple(conversation_ids[start : start + _BATCH])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._rows(
+                f"SELECT {_CONVERSATION}, id, created_at, exit_status, requested_model, served_model, "  # noqa: S608
+                f"input_tokens, output_tokens FROM records WHERE conversation_id IN ({marks}) "
+                f"OR (conversation_id IS NULL AND id IN ({marks})) ORDER BY id",
+                chunk + chunk,
+            )
+            for conversation, *columns in rows:
+                turns.setdefault(conversation, []).append(TurnRow(*columns))
+        firsts = [found[0].id for found in turns.values()]
+        requests: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(firsts), _BATCH):
+            chunk = tuple(firsts[start : start + _BATCH])
+            marks = ", ".join("?" * len(chunk))
+            for record_id, data in self._rows(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk):  # noqa: S608
+                request = self._load(data, {}).request  # the title needs no attachment's bytes
+                requests[record_id] = request
+        return [
+            summary_of(cid, turns[cid], requests.get(turns[cid][0].id, {}))
+            for cid in conversation_ids
+            if cid in turns
+        ]
+
+
+_CONVERSATION = "COALESCE(conversation_id, id)"
+_ASKED = "batch_id IS NULL AND compare_id IS NULL"
+_IN_CONVERSATION = "WHERE conversation_id = ? OR (conversation_id IS NULL AND id = ?)"
+
+
+def _unknown_conversation(ref: str) -> UsageError:
+    return UsageError(
+        f"no conversation or history record matches '{ref}'",
+        hint="list them: inworld-router conversations",
+    )

@@ -42,6 +42,9 @@ PROFILE_KEYS: dict[str, str] = {
     "retries": "integer",
     "history": "boolean",
     "anthropic_version": "string",
+    # Defaults of `ask` (and the commands of many requests) that a flag replaces: -s, -t.
+    "system": "string",
+    "temperature": "number",
     # Routing defaults, sent as the router's `extra_body` object (see `ask --help`).
     "fallback": _STR_LIST,
     "sort": _STR_LIST,

@@ -75,9 +75,31 @@ COLUMNS, ROWS = 100, 50  # the README's width
 TAB = "<TAB>"
 DURATION = r"\d+(?:\.\d+)? (?:ms|s|min|h|days)\b"  # as the client writes times and ages
 # Not tools to look for on PATH: the shell's own words.
-SHELL_WORDS = {"echo", "printf", "cd", "export", "test", "[", "true", "false", "exit", "read", "set", "("}
+SHELL_WORDS = {
+    "echo",
+    "printf",
+    "cd",
+    "export",
+    "test",
+    "[",
+    "true",
+    "false",
+    "exit",
+    "read",
+    "set",
+    "(",
+    "while",
+    "do",
+    "done",
+    "for",
+    "in",
+    "if",
+    "then",
+    "else",
+    "fi",
+}
 # What may run with the default base URL (the real router's): commands that never send a request.
-OFFLINE_COMMANDS = {"auth", "inspect", "history"}
+OFFLINE_COMMANDS = {"auth", "inspect", "history", "conversations"}
 
 
 # -- the README's examples ----------------------------------------------------------------------------------
@@ -411,6 +433,20 @@ def four_requests(session: Session) -> None:
     )
 
 
+def a_conversation(session: Session) -> None:
+    """Two answered turns of one conversation, as `ask` and `ask -c` leave them."""
+    first = past_request("01a2121cdc6ba7e0b3c4", "auto", response=message("2."))
+    first.request["messages"] = [{"role": "user", "content": "Name a prime number."}]
+    second = past_request("01a2122085eb87091425", "auto", response=message("3."))
+    second.request["messages"] = [
+        *first.request["messages"],
+        {"role": "assistant", "content": [{"type": "text", "text": "2."}]},
+        {"role": "user", "content": "And another?"},
+    ]
+    first.conversation_id = second.conversation_id = first.id
+    session.remember(first, second)
+
+
 README_MODELS = [model for model in MODELS if model["model"] != "mystery-model"]
 
 
@@ -462,6 +498,15 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     f"inworld-router a{TAB}": Scenario(base_url="default"),
     "inworld-router auth token": Scenario(logged_in=False, requests=0),
+    # Conversations and attachments: the stand-in's default answer is "Hello!".
+    'inworld-router ask "Name a prime number."': Scenario(requests=2),
+    "inworld-router conversations -n 1 | awk -F'\\t' '{print $3, $7, $8}'": Scenario(
+        setup=a_conversation, base_url="default"
+    ),
+    'inworld-router ask -a missing.pdf "Summarise"': Scenario(requests=0),
+    r"printf '\x89PNG\r\n\x1a\n' > tiny.png": Scenario(requests=0),
+    # The first loop's ask reads the rest of the list as its prompt: one request, then two with --no-stdin.
+    r"""printf 'one\ntwo\n' | while read -r q; do inworld-router ask "$q"; done""": Scenario(requests=3),
 }
 
 
