@@ -22,6 +22,7 @@ from inworld_cli.commands.context import environment_of, help_without_subcommand
 from inworld_cli.environment import Environment
 from inworld_cli.errors import CliError, ExitStatus
 from inworld_cli.output.console import StdoutClosed
+from inworld_cli.store.settings import Overrides
 
 app = typer.Typer(
     name="inworld-router",
@@ -55,10 +56,29 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks for internal errors [env: INWORLD_DEBUG=1].")
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-P",
+            help="Profile for the command that follows; its own --profile wins [env: INWORLD_PROFILE].",
+            show_default=False,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="Router base URL for the command that follows; its own --base-url wins "
+            "[env: INWORLD_BASE_URL].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask the Inworld Router, script it, and see how it routed each request."""
     env = environment_of(ctx)
     env.debug = env.debug or debug
+    env.global_options = Overrides(profile=profile, base_url=base_url)
     help_without_subcommand(ctx)
 
 

@@ -16,6 +16,7 @@ from inworld_cli.store.files import atomic_write
 from inworld_cli.store.settings import (
     Overrides,
     Settings,
+    known_profiles,
     load_config,
     mask_key,
     normalize_api_key,
@@ -66,7 +67,7 @@ def _save_base_url(env: Environment, profile: str, base_url: str) -> None:
 
 
 def run_login(options: LoginOptions, env: Environment) -> None:
-    settings = env.settings(Overrides(profile=options.profile))
+    settings = env.settings(Overrides(profile=options.profile), new_profile=True)
     profile = settings.profile.value
     base_url = normalize_base_url(options.base_url, "--base-url") if options.base_url else None
     raw, origin = _read_key(env, options.with_key)
@@ -165,11 +166,14 @@ def status(ctx: typer.Context, profile: ProfileOption = None, as_json: JsonOptio
 
 
 def run_logout(profile: str | None, env: Environment) -> None:
-    settings = env.settings(Overrides(profile=profile))
+    # An unknown profile is no error here: logging out twice must succeed (the first may remove it).
+    settings = env.settings(Overrides(profile=profile), new_profile=True)
     name = settings.profile.value
     path = env.paths.credentials_file
     if remove_api_key(path, name):
         env.streams.err(f"Removed the key for profile '{name}' from {path}")
+    elif name not in (known := known_profiles(env.paths)):
+        env.streams.err(f"No profile '{name}' (known profiles: {', '.join(known)}); nothing to remove")
     else:
         env.streams.err(f"No key stored for profile '{name}'; nothing to remove")
     if "INWORLD_API_KEY" in env.streams.env:

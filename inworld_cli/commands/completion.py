@@ -22,9 +22,15 @@ Candidate = tuple[str, str]  # (value, a short description zsh and fish show nex
 
 
 def _settings(ctx: typer.Context | None) -> Settings:
-    """The settings the command being completed would use: its --profile/--base-url if already typed."""
-    params: dict[str, Any] = dict(ctx.params) if ctx is not None else {}
-    overrides = Overrides(profile=params.get("profile"), base_url=params.get("base_url"))
+    """The settings the command being completed would use: its --profile/--base-url if already typed,
+    else those typed before the subcommand."""
+    own: dict[str, Any] = dict(ctx.params) if ctx is not None else {}
+    root: dict[str, Any] = dict(ctx.find_root().params) if ctx is not None else {}
+
+    def given(name: str) -> Any:
+        return own.get(name) if own.get(name) is not None else root.get(name)
+
+    overrides = Overrides(profile=given("profile"), base_url=given("base_url"))
     return resolve(overrides, os.environ, Paths.from_platform())
 
 

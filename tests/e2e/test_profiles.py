@@ -1,0 +1,101 @@
+"""Profiles: --profile and --base-url before the subcommand, and a profile that exists nowhere."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import TEST_KEY, Home, closed_port
+from tests.e2e.test_model_completion import complete
+from tests.fixtures_catalog import serve_catalog
+from tests.router_server import RouterServer
+
+WORK_KEY = "iw-work-KEY-9876543210"
+
+
+@pytest.fixture
+def two_profiles(home: Home, router: RouterServer) -> Home:
+    """`default` at a closed port; `work` (config and key) at the router; `ci` with a key only."""
+    closed = f"http://127.0.0.1:{closed_port()}"
+    home.config_dir.mkdir(parents=True, exist_ok=True)
+    (home.config_dir / "config.toml").write_text(
+        f'[profiles.default]\nbase_url = "{closed}"\n[profiles.work]\nbase_url = "{router.url}"\n'
+    )
+    home.login()
+    home.login(WORK_KEY, profile="work")
+    home.login("iw-ci-KEY-000011112222", profile="ci")
+    return home
+
+
+def test_profile_and_base_url_before_the_subcommand(two_profiles: Home, router: RouterServer) -> None:
+    result = two_profiles.run("--profile", "work", "ask", "hi")
+    assert (result.returncode, result.stdout) == (0, "Hello!\n")
+    assert router.messages_requests[-1].headers["authorization"] == f"Bearer {WORK_KEY}"
+    # --base-url before the subcommand, with the default profile's key
+    result = two_profiles.run("--base-url", router.url, "ask", "--no-log", "hi")
+    assert (result.returncode, result.stdout) == (0, "Hello!\n")
+    assert router.messages_requests[-1].headers["authorization"] == f"Bearer {TEST_KEY}"
+    assert len(router.messages_requests) == 2
+
+
+def test_the_subcommands_own_options_win(two_profiles: Home, router: RouterServer) -> None:
+    status = json.loads(
+        two_profiles.run("-P", "nowhere", "auth", "status", "--json", "--profile", "work").stdout
+    )
+    assert status["profile"] == {"value": "work", "source": "--profile"}
+    closed = f"http://127.0.0.1:{closed_port()}"
+    result = two_profiles.run("--base-url", closed, "ask", "--base-url", router.url, "hi")
+    assert (result.returncode, result.stdout) == (0, "Hello!\n")
+
+
+def test_completion_follows_a_profile_given_before_the_subcommand(
+    two_profiles: Home, router: RouterServer
+) -> None:
+    serve_catalog(router)
+    assert two_profiles.run("models", "--profile", "work").returncode == 0  # fills work's cache
+    assert "gemini-2.5-flash" in complete(two_profiles, "inworld-router --profile work ask -m ")
+    assert "gemini-2.5-flash" not in complete(two_profiles, "inworld-router ask -m ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "source"),
+    [
+        (["ask", "--profile", "wrok", "hi"], {}, "--profile"),
+        (["--profile", "wrok", "models"], {}, "--profile"),
+        (["auth", "token"], {"INWORLD_PROFILE": "wrok"}, "INWORLD_PROFILE"),
+    ],
+)
+def test_a_profile_that_exists_nowhere_is_a_usage_error(
+    two_profiles: Home, router: RouterServer, args: list[str], env: dict[str, str], source: str
+) -> None:
+    result = two_profiles.run(*args, env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: unknown profile 'wrok' (from {source}); known profiles: ci, default, work",
+        "hint: create it: inworld-router auth login --profile wrok",
+    ]
+    assert router.requests == []
+
+
+def test_a_default_profile_that_exists_nowhere_names_the_config(home: Home) -> None:
+    home.config_dir.mkdir(parents=True)
+    (home.config_dir / "config.toml").write_text('default_profile = "gone"\n')
+    result = home.run("auth", "status")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        f"error: unknown profile 'gone' (from {home.config_dir / 'config.toml'} (default_profile)); "
+        "known profiles: default"
+    )
+
+
+def test_login_creates_a_profile_and_logout_of_an_unknown_one_is_no_error(home: Home) -> None:
+    home.login(profile="new")
+    assert home.run("auth", "status", "--profile", "new").returncode == 0
+    logout = home.run("auth", "logout", "--profile", "new")
+    assert logout.returncode == 0
+    again = home.run("auth", "logout", "--profile", "new")  # the first removed the profile altogether
+    assert (again.returncode, again.stderr) == (
+        0,
+        "No profile 'new' (known profiles: default); nothing to remove\n",
+    )
