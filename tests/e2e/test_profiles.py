@@ -64,6 +64,7 @@ def test_completion_follows_a_profile_given_before_the_subcommand(
         (["ask", "--profile", "wrok", "hi"], {}, "--profile"),
         (["--profile", "wrok", "models"], {}, "--profile"),
         (["auth", "token"], {"INWORLD_PROFILE": "wrok"}, "INWORLD_PROFILE"),
+        (["env"], {"INWORLD_API_KEY": TEST_KEY, "INWORLD_PROFILE": "wrok"}, "INWORLD_PROFILE"),
     ],
 )
 def test_a_profile_that_exists_nowhere_is_a_usage_error(
