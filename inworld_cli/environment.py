@@ -93,17 +93,24 @@ class Environment:
         self.secrets.add(settings.api_key.value)
         return settings
 
-    def endpoint(self, settings: Settings) -> Endpoint:
-        """Where requests go and with which key: the one place a key is required."""
+    def endpoint(self, settings: Settings, key: str | None = None) -> Endpoint:
+        """Where requests go and with which key (the settings' own, or `key`, one not saved yet): the one
+        place a key is required."""
         from inworld_cli.router.transport import Endpoint
 
-        key = settings.api_key.value
+        key = key or settings.api_key.value
         if not key:
             raise no_key_error(settings.profile.value)
         version = settings.anthropic_version.value
         if version is None:
             return Endpoint(settings.base_url.value, key, settings.timeout.value)
         return Endpoint(settings.base_url.value, key, settings.timeout.value, anthropic_version=version)
+
+    def check_key(self, settings: Settings, refused_hint: str, key: str | None = None) -> None:
+        """Ask the router whether it accepts the key, with a request that generates nothing."""
+        from inworld_cli.router.key_check import check_key
+
+        check_key(self.transport, self.endpoint(settings, key), self.vars, refused_hint)
 
     def exchange(self, request: ExchangeRequest) -> Exchange:
         from inworld_cli.router.exchange import Exchange

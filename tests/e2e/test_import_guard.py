@@ -58,6 +58,7 @@ FAST_PATHS = [
     ["auth", "status"],
     ["auth", "token"],
     ["auth", "logout"],
+    ["auth", "status", "--all"],
     ["env", "--shell", "fish"],
     ["inspect"],
     ["inspect", "last"],

@@ -1,4 +1,5 @@
-"""Profiles: --profile and --base-url before the subcommand, and a profile that exists nowhere."""
+"""Profiles: --profile and --base-url before the subcommand, a profile that exists nowhere, and
+`auth status --all`."""
 
 from __future__ import annotations
 
@@ -100,3 +101,48 @@ def test_login_creates_a_profile_and_logout_of_an_unknown_one_is_no_error(home: 
         0,
         "No profile 'new' (known profiles: default); nothing to remove\n",
     )
+
+
+def test_status_all_lists_every_profile(two_profiles: Home, router: RouterServer) -> None:
+    credentials = two_profiles.config_dir / "credentials.toml"
+    config = two_profiles.config_dir / "config.toml"
+    result = two_profiles.run("auth", "status", "--all", "--profile", "work")
+    assert (result.returncode, result.stderr) == (0, "")
+    closed = json.loads(two_profiles.run("auth", "status", "--json").stdout)["base_url"]["value"]
+    assert result.stdout.splitlines() == [
+        "ci",
+        f"  api key:   iw-c...2222  (from {credentials})",
+        "  base url:  https://api.inworld.ai  (default)",
+        "default",
+        f"  api key:   iw-t...cdef  (from {credentials})",
+        f"  base url:  {closed}  ({config} [profiles.default])",
+        "work  (active)",
+        f"  api key:   iw-w...3210  (from {credentials})",
+        f"  base url:  {router.url}  ({config} [profiles.work])",
+    ]
+    listed = json.loads(two_profiles.run("auth", "status", "--all", "--json").stdout)
+    assert [(r["profile"]["value"], r["active"]) for r in listed] == [
+        ("ci", False),
+        ("default", True),
+        ("work", False),
+    ]
+    assert WORK_KEY not in result.stdout + json.dumps(listed)
+
+
+def test_status_all_shows_that_INWORLD_API_KEY_overrides_every_profile(two_profiles: Home) -> None:
+    result = two_profiles.run("auth", "status", "--all", env={"INWORLD_API_KEY": "iw-env-KEY-00005555"})
+    keys = [line for line in result.stdout.splitlines() if "api key:" in line]
+    assert keys == ["  api key:   iw-e...5555  (from INWORLD_API_KEY)"] * 3
+
+
+def test_status_all_check_checks_each_profile_with_its_own_key(
+    two_profiles: Home, router: RouterServer
+) -> None:
+    serve_catalog(router)
+    result = two_profiles.run("--base-url", router.url, "auth", "status", "--all", "--check")
+    assert (result.returncode, result.stderr) == (0, "")
+    checks = [line.strip() for line in result.stdout.splitlines() if "check:" in line]
+    assert checks == ["check:     ok: the router accepted the key"] * 3
+    sent = sorted(request.headers["authorization"] for request in router.requests)
+    assert sent == sorted(f"Basic {key}" for key in ("iw-ci-KEY-000011112222", TEST_KEY, WORK_KEY))
+    assert router.messages_requests == []
