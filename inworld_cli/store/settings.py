@@ -443,7 +443,9 @@ def known_profiles(paths: Paths) -> list[str]:
 def require_known_profile(settings: Settings) -> None:
     """A profile that exists nowhere is a typo, not an empty profile to run with silently (exit 2)."""
     name = settings.profile.value
-    if name == DEFAULT_PROFILE:
+    # Most profiles are in config.toml: then credentials.toml (which may be unreadable while
+    # INWORLD_API_KEY supplies the key) is not read at all.
+    if name == DEFAULT_PROFILE or name in load_config(settings.paths.config_file).get("profiles", {}):
         return
     known = known_profiles(settings.paths)
     if name not in known:

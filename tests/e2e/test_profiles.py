@@ -146,3 +146,12 @@ def test_status_all_check_checks_each_profile_with_its_own_key(
     sent = sorted(request.headers["authorization"] for request in router.requests)
     assert sent == sorted(f"Basic {key}" for key in ("iw-ci-KEY-000011112222", TEST_KEY, WORK_KEY))
     assert router.messages_requests == []
+
+
+def test_a_profile_in_config_needs_no_readable_credentials_file(home: Home) -> None:
+    """With the key from INWORLD_API_KEY, a credentials.toml in the way must not stop a known profile."""
+    home.config_dir.mkdir(parents=True)
+    (home.config_dir / "config.toml").write_text('[profiles.work]\nmodel = "auto"\n')
+    (home.config_dir / "credentials.toml").mkdir()
+    result = home.run("auth", "status", "--profile", "work", env={"INWORLD_API_KEY": TEST_KEY})
+    assert (result.returncode, result.stderr) == (0, "")
