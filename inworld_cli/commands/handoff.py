@@ -112,7 +112,7 @@ def env(
 
       inworld-router env --shell powershell | Out-String | Invoke-Expression
 
-      eval "$(inworld-router env --profile work --model anthropic/claude-opus-4-6)" && claude
+      eval "$(inworld-router env --profile work -m openai/gpt-5)" && claude
     """
     run_env(HandoffOptions(profile, base_url, model), shell, environment_of(ctx))
 
