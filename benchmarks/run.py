@@ -517,7 +517,7 @@ def run_all(args: argparse.Namespace, llm: Path | None, url: str) -> tuple[Plan,
     with tempfile.TemporaryDirectory(prefix="inworld-bench-") as tmp:
         env = isolated_env(Path(tmp), url)
         login = subprocess.run(
-            [cli(), "auth", "login", "--with-key"],
+            [cli(), "auth", "login", "--with-key", "--no-verify"],
             input=KEY.encode(),
             env=env,
             capture_output=True,

@@ -15,13 +15,14 @@ from typing import Annotated, NoReturn, TextIO, cast
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import ask, auth, conversations, models, routers
+from inworld_cli.commands import ask, auth, conversations, handoff, models, routers
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.commands.context import environment_of, help_without_subcommand
 from inworld_cli.environment import Environment
 from inworld_cli.errors import CliError, ExitStatus
 from inworld_cli.output.console import StdoutClosed
+from inworld_cli.store.settings import Overrides
 
 app = typer.Typer(
     name="inworld-router",
@@ -39,6 +40,8 @@ app.command("history")(history_cmd.history)
 app.add_typer(conversations.app, name="conversations")
 app.command("models")(models.models)
 app.add_typer(routers.app, name="routers")
+app.command("env")(handoff.env)
+app.command("exec", context_settings=handoff.EXEC_CONTEXT)(handoff.exec_command)
 
 
 def _version(value: bool) -> None:
@@ -56,10 +59,31 @@ def root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks for internal errors [env: INWORLD_DEBUG=1].")
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-P",
+            metavar="NAME",
+            help="Profile for the command that follows; its own --profile wins [env: INWORLD_PROFILE].",
+            show_default=False,
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            help="Router base URL for the command that follows; its own --base-url wins "
+            "[env: INWORLD_BASE_URL].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask the Inworld Router, script it, and see how it routed each request."""
     env = environment_of(ctx)
     env.debug = env.debug or debug
+    env.global_options = Overrides(profile=profile, base_url=base_url)
     help_without_subcommand(ctx)
 
 

@@ -3,6 +3,7 @@ and the secrets to mask. The process builds one (`from_process`); tests build th
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from inworld_cli.errors import Secrets, no_key_error
 from inworld_cli.output.console import Streams
-from inworld_cli.store.settings import Overrides, Paths, Settings, resolve
+from inworld_cli.store.settings import Overrides, Paths, Settings, require_known_profile, resolve
 
 if TYPE_CHECKING:
     from inworld_cli.router.catalog import Catalog
@@ -41,6 +42,8 @@ class Environment:
     secrets: Secrets = field(default_factory=Secrets)
     debug: bool = False
     jitter: Callable[[], float] = random.random  # spreads retries; tests fix it
+    # --profile and --base-url given before the subcommand: what a subcommand's own flag does not say.
+    global_options: Overrides = field(default_factory=Overrides)
     _transport: Transport | None = field(default=None, repr=False)
 
     @classmethod
@@ -65,25 +68,49 @@ class Environment:
         if self._transport is not None:
             self._transport.close()
 
-    def settings(self, overrides: Overrides) -> Settings:
-        """Every setting resolved once; warnings (unknown config keys, a loose credentials file) shown."""
-        settings = resolve(overrides, self.vars, self.paths)
-        self.secrets.add(settings.api_key.value)
+    def settings(self, overrides: Overrides, *, new_profile: bool = False) -> Settings:
+        """Every setting resolved once; warnings (unknown config keys, a loose credentials file) shown.
+
+        The subcommand's own --profile/--base-url win over the same options given before it. A profile
+        that exists nowhere is a usage error, unless the command creates it (`new_profile`).
+        """
+        settings = self.quiet_settings(overrides)
         for warning in settings.warnings:
             self.streams.warn(warning)
+        if not new_profile:
+            require_known_profile(settings)
         return settings
 
-    def endpoint(self, settings: Settings) -> Endpoint:
-        """Where requests go and with which key: the one place a key is required."""
+    def quiet_settings(self, overrides: Overrides) -> Settings:
+        """`settings` without showing warnings or checking the profile (for listing every profile)."""
+        given = self.global_options
+        overrides = dataclasses.replace(
+            overrides,
+            profile=given.profile if overrides.profile is None else overrides.profile,
+            base_url=given.base_url if overrides.base_url is None else overrides.base_url,
+        )
+        settings = resolve(overrides, self.vars, self.paths)
+        self.secrets.add(settings.api_key.value)
+        return settings
+
+    def endpoint(self, settings: Settings, key: str | None = None) -> Endpoint:
+        """Where requests go and with which key (the settings' own, or `key`, one not saved yet): the one
+        place a key is required."""
         from inworld_cli.router.transport import Endpoint
 
-        key = settings.api_key.value
+        key = key or settings.api_key.value
         if not key:
             raise no_key_error(settings.profile.value)
         version = settings.anthropic_version.value
         if version is None:
             return Endpoint(settings.base_url.value, key, settings.timeout.value)
         return Endpoint(settings.base_url.value, key, settings.timeout.value, anthropic_version=version)
+
+    def check_key(self, settings: Settings, refused_hint: str, key: str | None = None) -> None:
+        """Ask the router whether it accepts the key, with a request that generates nothing."""
+        from inworld_cli.router.key_check import check_key
+
+        check_key(self.transport, self.endpoint(settings, key), self.vars, refused_hint)
 
     def exchange(self, request: ExchangeRequest) -> Exchange:
         from inworld_cli.router.exchange import Exchange

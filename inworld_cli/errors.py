@@ -22,6 +22,7 @@ class ExitStatus(enum.IntEnum):
     ROUTER = 5
     NETWORK = 6
     SOME_FAILED = 7
+    CANNOT_RUN = 126
     NOT_FOUND = 127
     INTERRUPTED = 130
     STDOUT_CLOSED = 141
@@ -101,6 +102,12 @@ class NetworkFailure(CliError):
     status = ExitStatus.NETWORK
 
 
+class CannotRun(CliError):
+    """`exec`: the command exists but cannot be run (not executable, a directory, a bad #! line)."""
+
+    status = ExitStatus.CANNOT_RUN
+
+
 class CommandNotFound(CliError):
     """`exec`: the command to run does not exist."""
 
@@ -117,6 +124,7 @@ ERROR_CLASSES: dict[str, type[CliError]] = {
         RequestRejected,
         RouterFailure,
         NetworkFailure,
+        CannotRun,
         CommandNotFound,
     )
 }

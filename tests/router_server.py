@@ -188,6 +188,8 @@ class RouterServer:
         self.replies: deque[Reply] = deque()
         self.routes: dict[str, Reply] = {}
         self.responder: Callable[[Received], Reply] | None = None
+        # Paths whose reply depends on the request (e.g. on the key it carries), computed per request.
+        self.gatekeepers: dict[str, Callable[[Received], Reply]] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         handler = _make_handler(self)
@@ -256,7 +258,10 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 request_json = None
             responder = server.responder
-            if responder is not None and self.path.startswith("/v1/messages"):
+            route = next((r for p, r in server.gatekeepers.items() if self.path.startswith(p)), None)
+            if route is not None:
+                reply = route(received)
+            elif responder is not None and self.path.startswith("/v1/messages"):
                 reply = responder(received)
             else:
                 reply = server.next_reply(self.path, request_json)

@@ -23,10 +23,16 @@ RECENT_CONVERSATIONS = 30
 
 
 def _settings(ctx: typer.Context) -> Settings:
-    """The settings the command being completed would use: its --profile/--base-url if already typed.
-    Resolved without the warnings `env.settings` prints: they would land in the user's command line."""
+    """The settings the command being completed would use: its --profile/--base-url if already typed, else
+    those typed before the subcommand. Resolved without the warnings `env.settings` prints: they would land
+    in the user's command line."""
     env = environment_of(ctx)
-    overrides = Overrides(profile=ctx.params.get("profile"), base_url=ctx.params.get("base_url"))
+    own, root = ctx.params, ctx.find_root().params
+
+    def given(name: str) -> Any:
+        return own.get(name) if own.get(name) is not None else root.get(name)
+
+    overrides = Overrides(profile=given("profile"), base_url=given("base_url"))
     return resolve(overrides, env.vars, env.paths)
 
 

@@ -64,6 +64,18 @@ ConversationArgument = Annotated[
     str | None,
     typer.Argument(metavar="ID", hidden=True, show_default=False, autocompletion=_complete_conversation),
 ]
+# `env` and `exec`: a model for the other tool, not a default of ours (so no env or config fallback).
+HandoffModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="Also set ANTHROPIC_MODEL: provider/model, auto, or inworld/<router-id> (left alone without it).",
+        show_default=False,
+        autocompletion=_complete_model,
+    ),
+]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
 ]

@@ -11,6 +11,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -437,6 +438,28 @@ def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Setti
     _check_range(settings.timeout, "timeout", minimum=0, exclusive=True)
     _check_range(settings.retries, "retries", minimum=0)
     return settings
+
+
+def known_profiles(paths: Paths) -> list[str]:
+    """Every profile that exists somewhere: `default`, and each one config.toml or credentials.toml names."""
+    config = load_config(paths.config_file)
+    credentials = load_credentials(paths.credentials_file)
+    return sorted({DEFAULT_PROFILE, *config.get("profiles", {}), *credentials.get("profiles", {})})
+
+
+def require_known_profile(settings: Settings) -> None:
+    """A profile that exists nowhere is a typo, not an empty profile to run with silently (exit 2)."""
+    name = settings.profile.value
+    # Most profiles are in config.toml: then credentials.toml (which may be unreadable while
+    # INWORLD_API_KEY supplies the key) is not read at all.
+    if name == DEFAULT_PROFILE or name in load_config(settings.paths.config_file).get("profiles", {}):
+        return
+    known = known_profiles(settings.paths)
+    if name not in known:
+        raise UsageError(
+            f"unknown profile '{name}' (from {settings.profile.source}); known profiles: {', '.join(known)}",
+            hint=f"create it: inworld-router auth login --profile {shlex.quote(name)}",
+        )
 
 
 def _check_range(setting: Setting[Any], name: str, *, minimum: float, exclusive: bool = False) -> None:

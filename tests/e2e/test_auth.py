@@ -13,7 +13,7 @@ MASKED = f"{TEST_KEY[:4]}...{TEST_KEY[-4:]}"
 
 
 def test_login_status_token_logout_cycle(home: Home) -> None:
-    login = home.run("auth", "login", "--with-key", input=f"Bearer {TEST_KEY}\n")
+    login = home.run("auth", "login", "--with-key", "--no-verify", input=f"Bearer {TEST_KEY}\n")
     assert login.returncode == 0, login.stderr
     assert login.stdout == ""
     assert "profile 'default'" in login.stderr
@@ -89,14 +89,14 @@ def test_login_refuses_bad_keys(home: Home) -> None:
 
 
 def test_login_reads_piped_stdin_without_flag(home: Home) -> None:
-    result = home.run("auth", "login", input=TEST_KEY)
+    result = home.run("auth", "login", "--no-verify", input=TEST_KEY)
     assert result.returncode == 0, result.stderr
     assert home.run("auth", "token").stdout == TEST_KEY + "\n"
 
 
 def test_files_are_private_under_umask_000(home: Home) -> None:
     result = subprocess.run(
-        [cli_path(), "auth", "login", "--with-key"],
+        [cli_path(), "auth", "login", "--with-key", "--no-verify"],
         input=TEST_KEY.encode(),
         env=home.env,
         capture_output=True,
@@ -142,7 +142,7 @@ def test_bad_config_is_exit_2_and_not_overwritten(home: Home) -> None:
 def test_two_logins_at_once_keep_both_profiles(home: Home) -> None:
     procs = [
         subprocess.Popen(
-            [cli_path(), "auth", "login", "--with-key", "--profile", f"p{i}"],
+            [cli_path(), "auth", "login", "--with-key", "--no-verify", "--profile", f"p{i}"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -184,7 +184,7 @@ def test_usage_error_is_exit_2(home: Home) -> None:
 def test_works_without_home(home: Home) -> None:
     env = {k: v for k, v in home.env.items() if k != "HOME"}
     result = subprocess.run(
-        [cli_path(), "auth", "login", "--with-key"],
+        [cli_path(), "auth", "login", "--with-key", "--no-verify"],
         input=TEST_KEY.encode(),
         env=env,
         capture_output=True,

@@ -9,7 +9,7 @@ PROMPT = b"hidden): "
 
 
 def test_login_prompts_with_hidden_input(home: Home) -> None:
-    run = run_on_terminal(home, "auth", "login", type_after=(PROMPT, f"{TEST_KEY}\r".encode()))
+    run = run_on_terminal(home, "auth", "login", "--no-verify", type_after=(PROMPT, f"{TEST_KEY}\r".encode()))
     assert run.status == 0
     assert b"input is hidden" in run.out.data
     assert b"Saved the key" in run.out.data

@@ -58,6 +58,8 @@ FAST_PATHS = [
     ["auth", "status"],
     ["auth", "token"],
     ["auth", "logout"],
+    ["auth", "status", "--all"],
+    ["env", "--shell", "fish"],
     ["inspect"],
     ["inspect", "last"],
     ["history"],

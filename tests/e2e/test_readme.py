@@ -38,6 +38,7 @@ For example:
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 import shlex
@@ -58,6 +59,7 @@ from tests.conftest import TEST_KEY, InstantClock, cli_path, closed_port, isolat
 from tests.fixtures_catalog import MODELS, MODELS_PATH, ROUTERS, serve_catalog
 from tests.router_server import (
     FAILOVER_METADATA,
+    Received,
     Reply,
     RouterServer,
     error_reply,
@@ -217,7 +219,9 @@ def start_session(root: Path, scenario: Scenario, router: RouterServer) -> Sessi
     if scenario.base_url != "default":
         env["INWORLD_BASE_URL"] = base_url
     if scenario.logged_in:
-        login = run_in_process(["auth", "login", "--with-key"], env, TEST_KEY.encode(), InstantClock())
+        login = run_in_process(
+            ["auth", "login", "--with-key", "--no-verify"], env, TEST_KEY.encode(), InstantClock()
+        )
         assert login.returncode == 0, login.stderr
     session = Session(root, env, router, base_url)
     scenario.setup(session)
@@ -283,7 +287,10 @@ def words_of(command: str) -> list[list[str]]:
             simple.append([])
         else:
             simple[-1].append(token)
-    return [words for words in simple if words]
+    # `NAME=value cmd`: the command is the first word that is not an assignment.
+    assignment = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+    commands = [list(itertools.dropwhile(assignment.match, words)) for words in simple]
+    return [words for words in commands if words]
 
 
 def missing_tools(command: str) -> list[str]:
@@ -447,6 +454,22 @@ def a_conversation(session: Session) -> None:
     session.remember(first, second)
 
 
+def a_staging_profile(session: Session) -> None:
+    config = Path(session.env["XDG_CONFIG_HOME"]) / "inworld-router" / "config.toml"
+    config.write_text('[profiles.staging]\nbase_url = "https://staging.example.com"\n')
+
+
+def checks_the_key(session: Session) -> None:
+    """The catalogue answers the key the home logged in with, and refuses any other."""
+
+    def models(received: Received) -> Reply:
+        if received.headers.get("authorization") == f"Basic {TEST_KEY}":
+            return json_reply({"models": README_MODELS})
+        return error_reply(401, "invalid API key", "authentication_error")
+
+    session.router.gatekeepers[MODELS_PATH] = models
+
+
 README_MODELS = [model for model in MODELS if model["model"] != "mystery-model"]
 
 
@@ -468,9 +491,12 @@ SCENARIOS: dict[str, Scenario] = {
         setup=lambda session: session.router.enqueue(answer("Paris.")), requests=1
     ),
     'inworld-router ask "Summarise the report"': Scenario(setup=cut_report, requests=1),
+    # The key is checked against the catalogue before it is saved.
     'printf %s "$KEY" | inworld-router auth login --with-key': Scenario(
-        base_url="default", logged_in=False, env={"KEY": TEST_KEY}
+        setup=checks_the_key, logged_in=False, env={"KEY": TEST_KEY}, requests=1
     ),
+    "inworld-router auth status": Scenario(setup=a_staging_profile, base_url="default"),
+    "inworld-router auth status --check | tail -1": Scenario(setup=checks_the_key, requests=3),
     "inworld-router inspect examples/failover-response.json": Scenario(
         terminal=True, base_url="default", logged_in=False
     ),
@@ -507,6 +533,13 @@ SCENARIOS: dict[str, Scenario] = {
     r"printf '\x89PNG\r\n\x1a\n' > tiny.png": Scenario(requests=0),
     # The first loop's ask reads the rest of the list as its prompt: one request, then two with --no-stdin.
     r"""printf 'one\ntwo\n' | while read -r q; do inworld-router ask "$q"; done""": Scenario(requests=3),
+    # Other tools: the key is masked on a terminal; exec replaces itself with the command.
+    "inworld-router env": Scenario(terminal=True, requests=0),
+    "inworld-router env --shell fish --model openai/gpt-5 | grep -v AUTH_TOKEN": Scenario(requests=0),
+    "inworld-router exec -m inworld/support-router -- sh -c 'echo \"$ANTHROPIC_BASE_URL $ANTHROPIC_MODEL\"; exit 3'": (
+        Scenario(requests=0)
+    ),
+    'inworld-router --profile wrok ask "hi"': Scenario(setup=a_staging_profile, requests=0),
 }
 
 
