@@ -16,7 +16,7 @@ from inworld_cli.store.settings import Overrides, Paths, Settings, resolve
 
 if TYPE_CHECKING:
     from inworld_cli.router.catalog import Catalog
-    from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest
+    from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest, Gate
     from inworld_cli.router.transport import Endpoint, Transport
 
 
@@ -85,10 +85,11 @@ class Environment:
             return Endpoint(settings.base_url.value, key, settings.timeout.value)
         return Endpoint(settings.base_url.value, key, settings.timeout.value, anthropic_version=version)
 
-    def exchange(self, request: ExchangeRequest) -> Exchange:
+    def exchange(self, request: ExchangeRequest, gate: Gate | None = None) -> Exchange:
+        """One exchange; `gate`: the pacing it shares with the exchanges that run alongside (a batch)."""
         from inworld_cli.router.exchange import Exchange
 
-        return Exchange(request, self.transport, self.clock, self.vars, self.jitter)
+        return Exchange(request, self.transport, self.clock, self.vars, self.jitter, gate)
 
     def catalog(self, settings: Settings) -> Catalog:
         from inworld_cli.router.catalog import Catalog

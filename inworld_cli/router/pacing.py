@@ -1,0 +1,69 @@
+"""The pace of exchanges that run together (a batch): at most R requests a second, evenly spaced, and one
+wait for all of them when the router rate-limits any. No IO: time comes from the clock handed in.
+
+The rate is a token bucket that holds one token: requests go out at least 1/R s apart, so no second ever
+sees more than R of them, and a quiet moment never saves up a burst. After a 429 every exchange waits out
+the same pause (the router's retry-after, capped as for `ask`); each then resumes up to a quarter of the
+pause later, at random, so that they do not all come back in the same instant.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+
+from inworld_cli.router.exchange import Clock
+
+JITTER_SHARE = 0.25  # of a pause: how much later, at most, each exchange resumes
+
+
+class Pacer:
+    """A `Gate` for the exchanges of one batch; thread-safe."""
+
+    def __init__(
+        self, clock: Clock, rate: float | None = None, jitter: Callable[[], float] = random.random
+    ) -> None:
+        self._clock = clock
+        self._interval = 1.0 / rate if rate else 0.0
+        self._jitter = jitter
+        self._lock = threading.Lock()
+        self._next_slot = float("-inf")  # the earliest moment the next request may go out
+        self._held_until = float("-inf")
+        self._spread = 0.0  # how much later than the end of the pause each exchange may resume
+
+    def admit(self, cancelled: threading.Event) -> bool:
+        """Wait for this request's turn; True when `cancelled` was set meanwhile."""
+        while True:
+            with self._lock:
+                now = self._clock.monotonic()
+                turn = now
+                if self._held_until > now:
+                    turn = self._held_until + self._jitter() * self._spread
+                if self._interval:
+                    turn = max(turn, self._next_slot)
+                    self._next_slot = turn + self._interval
+            if turn > now and self._clock.wait(cancelled, turn - now):
+                return True
+            if cancelled.is_set():
+                return True
+            with self._lock:
+                # A pause that began while this one waited for its turn, and lasts beyond it: wait again.
+                # (Judged against the turn, not the clock, so that a clock whose waits return at once, as
+                # in the tests, is obeyed without spinning.)
+                if self._held_until <= turn:
+                    return False
+
+    def hold(self, seconds: float) -> None:
+        """Nobody is admitted for `seconds` from now (a longer pause already running is kept)."""
+        with self._lock:
+            until = self._clock.monotonic() + max(seconds, 0.0)
+            if until > self._held_until:
+                self._held_until = until
+                self._spread = JITTER_SHARE * max(seconds, 0.0)
+
+    @property
+    def held_until(self) -> float:
+        """The end of the current pause, on the clock's monotonic scale (in the past when none runs)."""
+        with self._lock:
+            return self._held_until
