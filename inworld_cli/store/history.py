@@ -14,7 +14,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,15 +250,29 @@ class HistoryStore:
     # -- writing -------------------------------------------------------------------------------------
 
     def add(self, record: Record) -> None:
-        data = _storable_json(record.to_json())
+        with self.writer() as add:
+            add(record)
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[Callable[[Record], None]]:
+        """One connection for many records (a batch): each record added is its own transaction, committed
+        before `add` returns; a failed add raises HistoryError and leaves the connection usable."""
         with self._connect("write") as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                _insert(conn, record, data)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+
+            def add(record: Record) -> None:
+                data = _storable_json(record.to_json())
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        _insert(conn, record, data)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                except sqlite3.Error as exc:
+                    raise self._translate(exc, "write") from exc
+
+            yield add
 
     def _check_parents(self) -> None:
         """No file is no history, unless a file stands where a directory of its path should be."""
