@@ -35,8 +35,8 @@ from inworld_cli.commands.options import (
     UserOption,
 )
 from inworld_cli.commands.recording import Recorder
-from inworld_cli.commands.requests import RequestFlags
-from inworld_cli.core.prompt import assemble_prompt, check_has_prompt, decode_stdin, wants_stdin
+from inworld_cli.commands.requests import RequestFlags, read_prompt
+from inworld_cli.core.prompt import check_has_prompt
 from inworld_cli.core.record import Record
 from inworld_cli.core.request import build_body, user_turn
 from inworld_cli.environment import Environment
@@ -60,15 +60,6 @@ class AskOptions:
     dry_run: bool = False
 
 
-def _read_prompt(args: tuple[str, ...], streams: Streams) -> str:
-    stdin_text = None
-    if wants_stdin(args, streams.stdin_is_terminal):
-        if streams.stdin_is_terminal:
-            streams.err("Reading the prompt from the terminal; end it with Ctrl-D.")
-        stdin_text = decode_stdin(streams.stdin.read())
-    return assemble_prompt(args, stdin_text)
-
-
 def run_ask(options: AskOptions, env: Environment) -> None:
     streams = env.streams
     settings = env.settings(options.request.overrides())
@@ -76,7 +67,7 @@ def run_ask(options: AskOptions, env: Environment) -> None:
     check_has_prompt(options.prompt, streams.stdin_is_terminal)
     if settings.api_key.value and not options.dry_run:
         env.transport.preload()  # overlaps the SDK's second of imports with reading stdin
-    prompt = _read_prompt(options.prompt, streams)
+    prompt = read_prompt(options.prompt, streams)
     body = build_body(parameters, [user_turn(prompt)], stream=options.stream)
     if options.dry_run:
         _dry_run(settings, body, streams)  # sends nothing, records nothing

@@ -35,6 +35,17 @@ ModelOption = Annotated[
         autocompletion=_complete_model,
     ),
 ]
+ModelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="A model or router to ask: provider/model, auto, or inworld/<router-id> (repeat it).",
+        show_default=False,
+        autocompletion=_complete_model,
+    ),
+]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
 ]

@@ -1,5 +1,6 @@
 """What the commands that send (ask, batch, compare) share: the flags that shape a request, resolved over
-the profile's defaults into the request's parameters, and the settings they override."""
+the profile's defaults into the request's parameters, and the settings they override; and the prompt, from
+the arguments and stdin."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from inworld_cli.core.prompt import assemble_prompt, decode_stdin, wants_stdin
 from inworld_cli.core.request import Parameters
 from inworld_cli.core.routing_options import routing_options
+from inworld_cli.output.console import Streams
 from inworld_cli.store.settings import Overrides, Settings
 
 
@@ -80,3 +83,13 @@ class RequestFlags:
             config_label=f"{settings.paths.config_file} [profiles.{settings.profile.value}]",
         )
         return dataclasses.replace(parameters, routing=routing)
+
+
+def read_prompt(args: tuple[str, ...], streams: Streams) -> str:
+    """The prompt: piped stdin first, then a blank line, then the arguments (see core/prompt.py)."""
+    stdin_text = None
+    if wants_stdin(args, streams.stdin_is_terminal):
+        if streams.stdin_is_terminal:
+            streams.err("Reading the prompt from the terminal; end it with Ctrl-D.")
+        stdin_text = decode_stdin(streams.stdin.read())
+    return assemble_prompt(args, stdin_text)
