@@ -75,7 +75,8 @@ def parse_line(raw: bytes, line: int, source: str, *, plain: bool = False) -> It
         return _anthropic_item(data, line, source)
     if "prompt" in data:
         return _own_item(data, line, source)
-    raise BadLine(source, line, 'neither "prompt" nor "custom_id" and "params"')
+    keys = ", ".join(json.dumps(key) for key in data)
+    raise BadLine(source, line, 'no "prompt"' + (f" (its keys: {keys})" if keys else " (an empty object)"))
 
 
 def _kind(value: object) -> str:

@@ -111,7 +111,7 @@ def table_rows(columns: list[Answer]) -> list[list[str]]:
                 format_duration(as_millis(record.timings.get("total_ms"))),
                 tokens_text(record.response) or MISSING,
                 f"{speed:.1f}" if speed is not None else MISSING,
-                cost_text(cost, 1, 0) if cost is not None else "unpriced",
+                cost_text(cost, 1, 0) if cost is not None else "unpriced" if _ok(record) else MISSING,
                 ", ".join(note) if _ok(record) else f"{MARKS[False]} failed",
             ]
         )
