@@ -28,7 +28,8 @@ class Pacer:
         self._interval = 1.0 / rate if rate else 0.0
         self._jitter = jitter
         self._lock = threading.Lock()
-        self._next_slot = float("-inf")  # the earliest moment the next request may go out
+        self._next_slot = float("-inf")  # the earliest moment the next request may be planned for
+        self._last_sent = float("-inf")  # when the last request was let go
         self._held_until = float("-inf")
         self._spread = 0.0  # how much later than the end of the pause each exchange may resume
 
@@ -51,8 +52,19 @@ class Pacer:
                 # A pause that began while this one waited for its turn, and lasts beyond it: wait again.
                 # (Judged against the turn, not the clock, so that a clock whose waits return at once, as
                 # in the tests, is obeyed without spinning.)
-                if self._held_until <= turn:
+                if self._held_until > turn:
+                    continue
+                if not self._interval:
                     return False
+                # Spaced by when requests really go out, not by plan: after one that went out late (a
+                # busy machine wakes threads late), the next still waits a whole interval, so a limiter
+                # that counts arrivals never sees two closer than 1/R.
+                at = max(self._clock.monotonic(), turn)
+                late = self._last_sent + self._interval - at
+                at += max(late, 0.0)
+                self._last_sent = at
+                self._next_slot = max(self._next_slot, at + self._interval)
+            return late > 0 and self._clock.wait(cancelled, late)
 
     def hold(self, seconds: float) -> None:
         """Nobody is admitted for `seconds` from now (a longer pause already running is kept)."""
@@ -61,9 +73,3 @@ class Pacer:
             if until > self._held_until:
                 self._held_until = until
                 self._spread = JITTER_SHARE * max(seconds, 0.0)
-
-    @property
-    def held_until(self) -> float:
-        """The end of the current pause, on the clock's monotonic scale (in the past when none runs)."""
-        with self._lock:
-            return self._held_until

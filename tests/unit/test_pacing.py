@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
+
 from inworld_cli.router.exchange import Finished, RetryNotice
 from inworld_cli.router.pacing import Pacer
 from tests.stub_transport import StubResponse, stub_exchange
@@ -21,6 +23,7 @@ class VirtualClock:
     now: float = 100.0
     waits: list[float] = field(default_factory=list)
     during_wait: Callable[[], None] | None = None
+    oversleep: float = 0.0  # the next wait ends this much late (a busy machine)
 
     def monotonic(self) -> float:
         return self.now
@@ -35,7 +38,8 @@ class VirtualClock:
             action()
         if event.is_set():
             return True
-        self.now += seconds
+        self.now += seconds + self.oversleep
+        self.oversleep = 0.0
         return False
 
 
@@ -59,6 +63,19 @@ def test_a_rate_spaces_requests_evenly_so_no_second_holds_more_than_r() -> None:
     assert times == [0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
     for start in times:
         assert sum(1 for t in times if start <= t < start + 1) <= 4
+
+
+def test_a_request_let_go_late_pushes_the_next_back_a_whole_interval() -> None:
+    clock = VirtualClock()
+    pacer = Pacer(clock, rate=4)
+    admit_times(pacer, clock, 1)
+    clock.oversleep = 0.1  # the second wakes 0.1 s after its turn
+    assert admit_times(pacer, clock, 1) == [0.35]
+    # Not at 0.5, as planned before: that would be 0.15 s after the second.
+    start = clock.now
+    assert pacer.admit(threading.Event()) is False
+    assert round(clock.now - 100.0, 6) == 0.6
+    assert clock.now - start == pytest.approx(0.25)
 
 
 def test_a_quiet_moment_saves_up_no_burst() -> None:
