@@ -56,7 +56,8 @@ def router(*options: str) -> Iterator[str]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert server.stdin is not None and server.stdout is not None
+    assert server.stdin is not None
+    assert server.stdout is not None
     url = server.stdout.readline().strip()
     try:
         yield url

@@ -88,6 +88,8 @@ def run_batch(options: BatchOptions, env: Environment) -> int:
     output = _output_path(options)
     if settings.api_key.value:
         env.transport.preload()  # the SDK's second of imports overlaps checking the input
+    if options.input == "-" and streams.stdin_is_terminal:
+        streams.err("Reading the items from the terminal; end them with Ctrl-D.")
     source = BatchInput.open(options.input, streams.stdin, plain=options.lines)
     try:
         lines = source.check()  # exit 2 naming the line: nothing is sent
@@ -337,7 +339,7 @@ def batch(
     source: Annotated[
         str | None,
         typer.Argument(
-            metavar="[INPUT]",
+            metavar="INPUT",
             help="A JSON Lines file of items; - or nothing reads stdin.",
             show_default=False,
         ),

@@ -129,8 +129,8 @@ class _Compare:
                 self._drain(fanout)
             finally:
                 fanout.stop()
-                if self.view is not None and completed:
-                    self.view.finish()
+                if self.view is not None and (completed or interrupted):
+                    self.view.finish()  # after Ctrl-C too: what arrived stays on the screen, as with ask
                 elif self.view is not None:
                     self.view.stop()
         if interrupted:
@@ -174,6 +174,8 @@ class _Compare:
         )
         self.recorder.save(record)
         if result.interrupted:
+            if self.view is not None:
+                self.view.status(index, "interrupted")
             return
         self.records[index] = record
         error = result.error.message if result.error is not None else None

@@ -90,6 +90,7 @@ def marks(records: list[Record]) -> list[list[str]]:
 
 
 def table_rows(columns: list[Answer]) -> list[list[str]]:
+    """One row per finished answer; "same" when the model served is the one requested."""
     records = [c.record for c in columns if c.record is not None]
     notes = iter(marks(records))
     rows = []
@@ -105,7 +106,7 @@ def table_rows(columns: list[Answer]) -> list[list[str]]:
         rows.append(
             [
                 column.model,
-                record.served_model or MISSING,
+                "same" if record.served_model == column.model else record.served_model or MISSING,
                 attempts if trace.attempts else MISSING,
                 format_duration(as_millis(record.timings.get("ttft_ms"))),
                 format_duration(as_millis(record.timings.get("total_ms"))),
