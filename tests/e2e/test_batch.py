@@ -371,10 +371,6 @@ def test_every_item_is_recorded_with_the_batch_id_through_one_connection(
 # -- real processes: kill -9, Ctrl-C, a terminal ---------------------------------------------------------
 
 
-def slow_answers(router: RouterServer, seconds: float) -> None:
-    router.responder = answer_by_prompt(delay=seconds)
-
-
 def wait_for_lines(path: Path, count: int, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
@@ -384,47 +380,53 @@ def wait_for_lines(path: Path, count: int, proc: subprocess.Popen[bytes]) -> Non
     raise AssertionError(f"{path} never got {count} lines")
 
 
-def spawn_batch(home: Home, source: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [cli_path(), "batch", str(source), "-o", str(out), *args],
+def interrupted_batch(
+    home: Home, router: RouterServer, tmp_path: Path, count: int, delay: float, jobs: int
+) -> tuple[Path, Path, subprocess.Popen[bytes]]:
+    """The installed command sending `count` items with -o to a router answering after `delay`; running."""
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text(items(count))
+    router.responder = answer_by_prompt(delay=delay)
+    proc = subprocess.Popen(
+        [cli_path(), "batch", str(source), "-o", str(out), "-j", str(jobs)],
         env=home.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    return source, out, proc
+
+
+def rerun_completes(home: Home, router: RouterServer, source: Path, out: Path, count: int) -> list[str]:
+    """The same command again, against a router answering at once: what it sent; the file now holds one ok
+    line per item."""
+    router.requests.clear()
+    router.responder = answer_by_prompt()
+    result = home.run("batch", str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    final = jsonl(out.read_text())
+    assert Counter(line["id"] for line in final) == Counter(f"q{n}" for n in range(1, count + 1))
+    assert {line["status"] for line in final} == {"ok"}
+    return [prompt_of(r).replace("question ", "q") for r in router.messages_requests]
 
 
 def test_kill_9_midway_then_a_rerun_sends_only_the_missing_items(
     routed_home: Home, router: RouterServer, tmp_path: Path
 ) -> None:
-    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    source.write_text(items(30))
-    slow_answers(router, 0.05)
-    proc = spawn_batch(routed_home, source, out, "-j", "4")
+    source, out, proc = interrupted_batch(routed_home, router, tmp_path, 30, 0.05, jobs=4)
     wait_for_lines(out, 6, proc)
     proc.kill()
     proc.wait()
     survived = jsonl(out.read_text())  # every line whole
-    assert all(line["status"] == "ok" for line in survived)
-    router.requests.clear()
-    router.responder = answer_by_prompt()
-    result = routed_home.run("batch", str(source), "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert {line["status"] for line in survived} == {"ok"}
+    sent = rerun_completes(routed_home, router, source, out, 30)
     done_before = {line["id"] for line in survived}
-    assert sorted(prompt_of(r).replace("question ", "q") for r in router.messages_requests) == sorted(
-        f"q{n}" for n in range(1, 31) if f"q{n}" not in done_before
-    )
-    final = jsonl(out.read_text())
-    assert Counter(line["id"] for line in final) == Counter(f"q{n}" for n in range(1, 31))
-    assert {line["status"] for line in final} == {"ok"}
+    assert sorted(sent) == sorted(f"q{n}" for n in range(1, 31) if f"q{n}" not in done_before)
 
 
 def test_ctrl_c_stops_at_once_writes_no_unfinished_item_and_the_rerun_completes(
     routed_home: Home, router: RouterServer, tmp_path: Path
 ) -> None:
-    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    source.write_text(items(20))
-    slow_answers(router, 0.3)
-    proc = spawn_batch(routed_home, source, out, "-j", "2")
+    source, out, proc = interrupted_batch(routed_home, router, tmp_path, 20, 0.3, jobs=2)
     wait_for_lines(out, 2, proc)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=10)
@@ -437,10 +439,8 @@ def test_ctrl_c_stops_at_once_writes_no_unfinished_item_and_the_rerun_completes(
     recorded = history(routed_home)
     assert sum(1 for r in recorded if r["exit_status"] == 0) == len(written)
     assert all(r["exit_status"] == 130 for r in recorded if r["exit_status"] != 0)
-    router.responder = answer_by_prompt()
-    result = routed_home.run("batch", str(source), "-o", str(out))
-    assert result.returncode == 0, result.stderr
-    assert Counter(line["id"] for line in jsonl(out.read_text())) == Counter(f"q{n}" for n in range(1, 21))
+    sent = rerun_completes(routed_home, router, source, out, 20)
+    assert len(sent) == 20 - len(written)
 
 
 @pytest.mark.tty
@@ -449,7 +449,7 @@ def test_a_terminal_gets_a_progress_bar_then_the_summary_line(
 ) -> None:
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     source.write_text(items(4))
-    slow_answers(router, 0.1)
+    router.responder = answer_by_prompt(delay=0.1)
     run = run_on_terminal(routed_home, "batch", str(source), "-o", str(out), "-j", "1", own_stderr=True)
     assert run.status == 0
     assert run.err is not None
