@@ -19,6 +19,7 @@ from inworld_cli.errors import ExitStatus, UsageError
 from inworld_cli.output.batch import summary_text
 from inworld_cli.store.batch_files import BatchInput, ResultsFile
 from tests.router_server import FAILOVER_METADATA, message
+from tests.unit.test_render import failover_record
 
 # -- the three forms -------------------------------------------------------------------------------------
 
@@ -220,20 +221,16 @@ def test_the_anthropic_form_keeps_what_it_sets_and_takes_the_flags_for_the_rest(
 
 
 def record(**changes: Any) -> Record:
-    base = Record(
-        id="r",
-        created_at="",
-        profile="default",
-        base_url_host="h",
-        request={"model": "auto"},
-        response=message("Paris.", metadata=FAILOVER_METADATA, usage={"input_tokens": 5, "output_tokens": 2}),
-        error=None,
-        timings={"ttft_ms": 840.04, "total_ms": 1000.26},
-        exit_status=0,
+    """A three-attempt failover that answered "Paris." (the record the renderer's tests use)."""
+    return failover_record(
+        **{
+            "response": message(
+                "Paris.", metadata=FAILOVER_METADATA, usage={"input_tokens": 5, "output_tokens": 2}
+            ),
+            "timings": {"ttft_ms": 840.04, "total_ms": 1000.26},
+            **changes,
+        }
     )
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
 
 
 def test_an_ok_line_has_every_field() -> None:
