@@ -171,14 +171,20 @@ class ResultsFile:
             raise self._error("write", exc) from None
 
     def append(self, line: str) -> None:
-        """One line, whole, in one write (repeated only if the system writes less)."""
+        """One line, whole, in one write (repeated only if the system writes less). Stopped half-way (a
+        full disk, Ctrl-C between two writes), the file is cut back to where the line began."""
         assert self._fd is not None
         data = memoryview(line.encode("utf-8"))
+        start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
             while data:
                 data = data[os.write(self._fd, data) :]
-        except OSError as exc:
-            raise self._error("write", exc) from None
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, start)
+            if isinstance(exc, OSError):
+                raise self._error("write", exc) from None
+            raise
 
     def close(self) -> None:
         if self._fd is not None:

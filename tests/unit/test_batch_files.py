@@ -15,7 +15,7 @@ from inworld_cli.core.batch import Item, Tally, item_body, parse_line, result_li
 from inworld_cli.core.record import Record
 from inworld_cli.core.request import Parameters
 from inworld_cli.core.routing_options import RoutingOptions
-from inworld_cli.errors import ExitStatus, UsageError
+from inworld_cli.errors import ExitStatus, LocalError, UsageError
 from inworld_cli.output.batch import summary_text
 from inworld_cli.store.batch_files import BatchInput, ResultsFile
 from tests.router_server import FAILOVER_METADATA, message
@@ -346,3 +346,26 @@ def test_lines_are_appended_whole(tmp_path: Path) -> None:
     results.append(ok("ü" * 100_000))
     results.close()
     assert path.read_text().splitlines() == [ok("a").strip(), ok("b").strip(), ok("ü" * 100_000).strip()]
+
+
+def test_a_line_cut_short_by_a_failed_write_is_taken_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.jsonl"
+    results = ResultsFile(path)
+    results.open()
+    results.append(ok("a"))
+    real_write = os.write
+
+    def half_then_full(fd: int, data: Any) -> int:
+        if len(data) > 10:
+            return real_write(fd, bytes(data[:10]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(LocalError, match="No space left on device"):
+        results.append(ok("b"))
+    monkeypatch.undo()
+    results.append(ok("c"))
+    results.close()
+    assert path.read_text() == ok("a") + ok("c")
