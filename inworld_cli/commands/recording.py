@@ -100,7 +100,8 @@ class Recorder:
 
         with contextlib.ExitStack() as stack:
             try:
-                self._add = stack.enter_context(HistoryStore(self.settings.paths.history_db).writer())
+                store = HistoryStore(self.settings.paths.history_db)
+                self._add = stack.enter_context(store.writer(many=True))
             except HistoryError as exc:
                 self.streams.warn(f"these requests are not saved in history: {exc.message}")
                 self._unopened = True  # not tried again for every record

@@ -254,10 +254,17 @@ class HistoryStore:
             add(record)
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator[Callable[[Record], None]]:
+    def writer(self, *, many: bool = False) -> Iterator[Callable[[Record], None]]:
         """One connection for many records (a batch): each record added is its own transaction, committed
-        before `add` returns; a failed add raises HistoryError and leaves the connection usable."""
+        before `add` returns; a failed add raises HistoryError and leaves the connection usable.
+
+        `many`: records come one after another, fast. Each commit then survives the process being killed
+        but reaches the disk when the OS writes it, not through an fsync of its own (WAL with
+        synchronous=NORMAL: 0.3 ms a record instead of 4 ms here, which would cap a batch's pace).
+        """
         with self._connect("write") as conn:
+            if many:
+                conn.execute("PRAGMA synchronous = NORMAL")
 
             def add(record: Record) -> None:
                 data = _storable_json(record.to_json())
