@@ -204,11 +204,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small numbers, to check the harness")
+    parser.add_argument("--only", choices=("throughput", "rate", "memory"), help="one measurement alone")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "batch.md")
     args = parser.parse_args(argv)
     sizes = (40, 3, 40, 20, 200) if args.quick else (500, 20, 500, 100, 10_000)
     load_before = os.getloadavg()[0]
-    rows = throughput(sizes[0], sizes[1]) + rate_limited(sizes[2]) + memory(sizes[3], sizes[4])
+    rows = []
+    if args.only in (None, "throughput"):
+        rows += throughput(sizes[0], sizes[1])
+    if args.only in (None, "rate"):
+        rows += rate_limited(sizes[2])
+    if args.only in (None, "memory"):
+        rows += memory(sizes[3], sizes[4])
     header = ["measurement", "result", "against", "ratio / check", "target", "verdict", "peak RSS"]
     text = harness.markdown(header, rows)
     text += (

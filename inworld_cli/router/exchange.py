@@ -73,8 +73,9 @@ class Gate(Protocol):
     """What exchanges running together share: when a request may go out, and one wait for all of them when
     the router says there were too many."""
 
-    def admit(self, cancelled: threading.Event) -> bool:
-        """Block until a request may be sent; True when `cancelled` was set meanwhile."""
+    def admit(self, cancelled: threading.Event, *, retry: bool = False) -> bool:
+        """Block until a request may be sent (a `retry` before new requests); True when `cancelled` was
+        set meanwhile."""
         ...
 
     def hold(self, seconds: float) -> None:
@@ -293,7 +294,7 @@ class Exchange:
         if self._cancelled.is_set():
             raise _Cancelled
         if self.gate is not None:
-            if self.gate.admit(self._cancelled):
+            if self.gate.admit(self._cancelled, retry=self._tries > 1):
                 raise _Cancelled
             if self._tries == 1:  # the time waited for a first turn is not the request's
                 self._started = self.clock.monotonic()

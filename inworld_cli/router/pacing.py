@@ -3,8 +3,11 @@ wait for all of them when the router rate-limits any. No IO: time comes from the
 
 The rate is a token bucket that holds one token: requests go out at least 1/R s apart, so no second ever
 sees more than R of them, and a quiet moment never saves up a burst. After a 429 every exchange waits out
-the same pause (the router's retry-after, capped as for `ask`); each then resumes up to a quarter of the
-pause later, at random, so that they do not all come back in the same instant.
+the same pause (the router's retry-after, capped as for `ask`). Then the retries go first, each within a
+quarter of the pause after its end, at random, so that they do not all come back in the same instant; new
+requests follow in the next quarter. Without that order, the workers that resume first would take the
+router's whole allowance with new requests, and the refused ones could be refused again until their
+retries ran out.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 
 from inworld_cli.router.exchange import Clock
 
-JITTER_SHARE = 0.25  # of a pause: how much later, at most, each exchange resumes
+JITTER_SHARE = 0.25  # of a pause: the spread of the retries after it, then of the new requests
 
 
 class Pacer:
@@ -31,16 +34,18 @@ class Pacer:
         self._next_slot = float("-inf")  # the earliest moment the next request may be planned for
         self._last_sent = float("-inf")  # when the last request was let go
         self._held_until = float("-inf")
-        self._spread = 0.0  # how much later than the end of the pause each exchange may resume
+        self._spread = 0.0  # the spread of the resumptions after the current pause
 
-    def admit(self, cancelled: threading.Event) -> bool:
-        """Wait for this request's turn; True when `cancelled` was set meanwhile."""
+    def admit(self, cancelled: threading.Event, *, retry: bool = False) -> bool:
+        """Wait for this request's turn (a retry's comes before new requests'); True when `cancelled` was
+        set meanwhile."""
         while True:
             with self._lock:
                 now = self._clock.monotonic()
                 turn = now
                 if self._held_until > now:
-                    turn = self._held_until + self._jitter() * self._spread
+                    after = (0.0 if retry else 1.0) + self._jitter()
+                    turn = self._held_until + after * self._spread
                 if self._interval:
                     turn = max(turn, self._next_slot)
                     self._next_slot = turn + self._interval

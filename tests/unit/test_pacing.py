@@ -86,18 +86,24 @@ def test_a_quiet_moment_saves_up_no_burst() -> None:
     assert admit_times(pacer, clock, 3) == [10.25, 10.5, 10.75]
 
 
-def test_a_hold_pauses_everyone_then_each_resumes_up_to_a_quarter_later() -> None:
+def resume_times(pacer: Pacer, clock: VirtualClock, *, retry: bool, count: int) -> list[float]:
+    """When `count` workers whose next request comes during the pause are let go."""
+    resumed = []
+    for _ in range(count):
+        start = clock.now
+        assert pacer.admit(threading.Event(), retry=retry) is False
+        resumed.append(round(clock.now - 100.0, 4))
+        clock.now = start
+    return resumed
+
+
+def test_after_a_pause_retries_resume_first_then_new_requests_each_at_random() -> None:
     clock = VirtualClock()
-    draws = iter([0.0, 0.5, 0.99])
+    draws = iter([0.0, 0.5, 0.99] * 2)
     pacer = Pacer(clock, jitter=lambda: next(draws))
     pacer.hold(2.0)
-    resumed = []
-    for _ in range(3):  # three workers whose next request comes during the pause
-        start = clock.now
-        assert pacer.admit(threading.Event()) is False
-        resumed.append(clock.now)
-        clock.now = start
-    assert [round(t - 100.0, 4) for t in resumed] == [2.0, 2.25, 2.495]
+    assert resume_times(pacer, clock, retry=True, count=3) == [2.0, 2.25, 2.495]  # the pause's first quarter
+    assert resume_times(pacer, clock, retry=False, count=3) == [2.5, 2.75, 2.995]  # then its second
 
 
 def test_a_shorter_hold_does_not_cut_a_longer_one_short() -> None:
@@ -105,7 +111,7 @@ def test_a_shorter_hold_does_not_cut_a_longer_one_short() -> None:
     pacer = Pacer(clock, jitter=lambda: 0.0)
     pacer.hold(5.0)
     pacer.hold(1.0)
-    assert admit_times(pacer, clock, 1) == [5.0]
+    assert resume_times(pacer, clock, retry=True, count=1) == [5.0]
 
 
 def test_a_pause_that_begins_while_waiting_for_a_turn_is_waited_out_too() -> None:
@@ -113,15 +119,15 @@ def test_a_pause_that_begins_while_waiting_for_a_turn_is_waited_out_too() -> Non
     pacer = Pacer(clock, rate=2, jitter=lambda: 0.0)
     admit_times(pacer, clock, 1)
     clock.during_wait = lambda: pacer.hold(3.0)  # a 429 elsewhere, while this one waits for its slot
-    assert admit_times(pacer, clock, 1) == [3.0]
-    assert clock.waits == [0.5, 2.5]
+    assert admit_times(pacer, clock, 1) == [3.75]  # a new request: after the retries' quarter
+    assert clock.waits == [0.5, 3.25]
 
 
 def test_after_a_pause_the_rate_still_spaces_the_requests() -> None:
     clock = VirtualClock()
     pacer = Pacer(clock, rate=2, jitter=lambda: 0.0)
     pacer.hold(1.0)
-    assert admit_times(pacer, clock, 3) == [1.0, 1.5, 2.0]
+    assert admit_times(pacer, clock, 3) == [1.25, 1.75, 2.25]
 
 
 def test_cancelling_ends_the_wait_at_once() -> None:
@@ -141,8 +147,8 @@ def test_cancelling_ends_the_wait_at_once() -> None:
 class RecordingGate:
     calls: list[str] = field(default_factory=list)
 
-    def admit(self, cancelled: threading.Event) -> bool:
-        self.calls.append("admit")
+    def admit(self, cancelled: threading.Event, *, retry: bool = False) -> bool:
+        self.calls.append("admit a retry" if retry else "admit")
         return False
 
     def hold(self, seconds: float) -> None:
@@ -166,7 +172,7 @@ def test_an_exchange_asks_the_gate_before_each_try_and_shares_a_429_as_one_pause
     exchange = stub_exchange(error_response(429, "rate_limit_error", {"retry-after": "7"}), ok_response())
     exchange.gate = gate
     events = list(exchange.events())
-    assert gate.calls == ["admit", "hold 7.0", "admit"]
+    assert gate.calls == ["admit", "hold 7.0", "admit a retry"]
     notice = next(e for e in events if isinstance(e, RetryNotice))
     assert notice.shared
     assert notice.text == "rate limited (429 rate_limit_error): every request waits 7.0 s (retry 1 of 2)"
@@ -181,7 +187,7 @@ def test_other_retryable_failures_wait_alone() -> None:
     exchange = stub_exchange(error_response(529, "overloaded_error"), ok_response())
     exchange.gate = gate
     events = list(exchange.events())
-    assert gate.calls == ["admit", "admit"]
+    assert gate.calls == ["admit", "admit a retry"]
     notice = next(e for e in events if isinstance(e, RetryNotice))
     assert not notice.shared
     assert notice.text.endswith("s after 529 overloaded_error (retry 1 of 2)")
@@ -189,7 +195,7 @@ def test_other_retryable_failures_wait_alone() -> None:
 
 def test_a_gate_that_reports_cancellation_ends_the_exchange_as_interrupted() -> None:
     class Cancelling(RecordingGate):
-        def admit(self, cancelled: threading.Event) -> bool:
+        def admit(self, cancelled: threading.Event, *, retry: bool = False) -> bool:
             return True
 
     exchange = stub_exchange(ok_response())
