@@ -2,7 +2,8 @@
 wait for all of them when the router rate-limits any. No IO: time comes from the clock handed in.
 
 The rate is a token bucket that holds one token: requests go out at least 1/R s apart, so no second ever
-sees more than R of them, and a quiet moment never saves up a burst. After a 429 every exchange waits out
+sees more than R of them, and a quiet moment never saves up a burst; each 429 despite it slows the pace a
+little. After a 429 every exchange waits out
 the same pause (the router's retry-after, capped as for `ask`). Then the retries go first, each within a
 quarter of the pause after its end, at random, so that they do not all come back in the same instant; new
 requests follow in the next quarter. Without that order, the workers that resume first would take the
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from inworld_cli.router.exchange import Clock
 
 JITTER_SHARE = 0.25  # of a pause: the spread of the retries after it, then of the new requests
+SLOW_DOWN = 1.05  # a rate-limited pause makes the interval this much longer (the rate about 5% lower)
 
 
 class Pacer:
@@ -28,7 +30,7 @@ class Pacer:
         self, clock: Clock, rate: float | None = None, jitter: Callable[[], float] = random.random
     ) -> None:
         self._clock = clock
-        self._interval = 1.0 / rate if rate else 0.0
+        self._base_interval = self._interval = 1.0 / rate if rate else 0.0
         self._jitter = jitter
         self._lock = threading.Lock()
         self._next_slot = float("-inf")  # the earliest moment the next request may be planned for
@@ -72,9 +74,16 @@ class Pacer:
             return late > 0 and self._clock.wait(cancelled, late)
 
     def hold(self, seconds: float) -> None:
-        """Nobody is admitted for `seconds` from now (a longer pause already running is kept)."""
+        """Nobody is admitted for `seconds` from now (a longer pause already running is kept). With a
+        rate, a new pause also slows the pace by SLOW_DOWN for the rest of the run (never below half the
+        rate): the router counted more than R in some second, so it sees the requests closer together
+        than they were sent (a busy machine or network delays some more than others), and at exactly R
+        it would again and again, each time costing a whole pause."""
         with self._lock:
-            until = self._clock.monotonic() + max(seconds, 0.0)
+            now = self._clock.monotonic()
+            until = now + max(seconds, 0.0)
+            if self._interval and now >= self._held_until:
+                self._interval = min(self._interval * SLOW_DOWN, 2 * self._base_interval)
             if until > self._held_until:
                 self._held_until = until
                 self._spread = JITTER_SHARE * max(seconds, 0.0)

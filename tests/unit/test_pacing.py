@@ -123,11 +123,22 @@ def test_a_pause_that_begins_while_waiting_for_a_turn_is_waited_out_too() -> Non
     assert clock.waits == [0.5, 3.25]
 
 
-def test_after_a_pause_the_rate_still_spaces_the_requests() -> None:
+def test_a_pause_despite_the_rate_slows_the_pace_by_5_percent_once_per_pause() -> None:
     clock = VirtualClock()
     pacer = Pacer(clock, rate=2, jitter=lambda: 0.0)
     pacer.hold(1.0)
-    assert admit_times(pacer, clock, 3) == [1.25, 1.75, 2.25]
+    pacer.hold(1.0)  # another request of the same burst, refused too: the same pause
+    assert admit_times(pacer, clock, 3) == [1.25, 1.775, 2.3]
+
+
+def test_the_pace_never_falls_below_half_the_rate() -> None:
+    clock = VirtualClock()
+    pacer = Pacer(clock, rate=2, jitter=lambda: 0.0)
+    for _ in range(30):
+        pacer.hold(1.0)
+        clock.now += 1.0
+    start = clock.now
+    assert [round(t - start + 100.0, 6) for t in admit_times(pacer, clock, 2)] == [0.0, 1.0]
 
 
 def test_cancelling_ends_the_wait_at_once() -> None:
