@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn, TextIO, cast
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import ask, auth, conversations, handoff, models, routers
+from inworld_cli.commands import ask, auth, batch, compare, conversations, handoff, models, routers
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.commands.context import environment_of, help_without_subcommand
@@ -34,6 +34,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("ask")(ask.ask)
+app.command("batch")(batch.batch)
+app.command("compare")(compare.compare)
 app.add_typer(auth.app, name="auth")
 app.command("inspect")(inspect_cmd.inspect)
 app.command("history")(history_cmd.history)

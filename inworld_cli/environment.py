@@ -17,7 +17,7 @@ from inworld_cli.store.settings import Overrides, Paths, Settings, require_known
 
 if TYPE_CHECKING:
     from inworld_cli.router.catalog import Catalog
-    from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest
+    from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest, Gate
     from inworld_cli.router.transport import Endpoint, Transport
 
 
@@ -112,10 +112,11 @@ class Environment:
 
         check_key(self.transport, self.endpoint(settings, key), self.vars, refused_hint)
 
-    def exchange(self, request: ExchangeRequest) -> Exchange:
+    def exchange(self, request: ExchangeRequest, gate: Gate | None = None) -> Exchange:
+        """One exchange; `gate`: the pacing it shares with the exchanges that run alongside (a batch)."""
         from inworld_cli.router.exchange import Exchange
 
-        return Exchange(request, self.transport, self.clock, self.vars, self.jitter)
+        return Exchange(request, self.transport, self.clock, self.vars, self.jitter, gate)
 
     def catalog(self, settings: Settings) -> Catalog:
         from inworld_cli.router.catalog import Catalog

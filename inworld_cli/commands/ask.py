@@ -37,8 +37,8 @@ from inworld_cli.commands.options import (
     UserOption,
 )
 from inworld_cli.commands.recording import Recorder
-from inworld_cli.commands.requests import RequestFlags
-from inworld_cli.core.prompt import assemble_prompt, check_has_prompt, decode_stdin, wants_stdin
+from inworld_cli.commands.requests import RequestFlags, read_prompt
+from inworld_cli.core.prompt import check_has_prompt
 from inworld_cli.core.record import Record
 from inworld_cli.core.request import build_body, user_turn
 from inworld_cli.environment import Environment
@@ -74,16 +74,6 @@ class AskOptions:
         return "-a - takes as the attachment" if "-" in self.attach else None
 
 
-def _read_prompt(options: AskOptions, streams: Streams) -> str:
-    args = options.prompt
-    stdin_text = None
-    if wants_stdin(args, streams.stdin_is_terminal, options.stdin_taken):
-        if streams.stdin_is_terminal:
-            streams.err("Reading the prompt from the terminal; end it with Ctrl-D.")
-        stdin_text = decode_stdin(streams.stdin.read())
-    return assemble_prompt(args, stdin_text, may_be_empty=bool(options.attach))
-
-
 def run_ask(options: AskOptions, env: Environment) -> None:
     # Imported here: `--help` and completion load this module and must not pay for these.
     from inworld_cli.commands.attachments import check_attach_specs, read_attachments
@@ -99,7 +89,10 @@ def run_ask(options: AskOptions, env: Environment) -> None:
     if settings.api_key.value and not options.dry_run:
         env.transport.preload()  # overlaps the SDK's second of imports with reading stdin
     attachments = read_attachments(options.attach, streams)
-    turn = user_turn(user_content(attachments, _read_prompt(options, streams)))
+    prompt = read_prompt(
+        options.prompt, streams, stdin_taken=options.stdin_taken, may_be_empty=bool(options.attach)
+    )
+    turn = user_turn(user_content(attachments, prompt))
     context: list[dict[str, Any]] = []
     if conversation is not None:
         parameters = kept(parameters, conversation, options.request)

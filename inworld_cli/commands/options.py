@@ -76,6 +76,18 @@ HandoffModelOption = Annotated[
         autocompletion=_complete_model,
     ),
 ]
+# `compare`: several models, each asked once.
+ModelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="A model or router to ask: provider/model, auto, or inworld/<router-id> (repeat it).",
+        show_default=False,
+        autocompletion=_complete_model,
+    ),
+]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
 ]

@@ -3,7 +3,9 @@ commands of many requests): from the exchange's result, however it ended."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inworld_cli.core.record import Record, base_url_host, new_record_id, utc_timestamp
@@ -12,13 +14,20 @@ from inworld_cli.errors import ErrorDetails, ExitStatus
 if TYPE_CHECKING:
     from inworld_cli.output.console import Streams
     from inworld_cli.router.exchange import ExchangeResult
+    from inworld_cli.store.history import HistoryError
     from inworld_cli.store.settings import Settings
 
 
 @dataclass
 class Recorder:
+    """Builds and saves records; used from one thread (SQLite connections belong to the thread that made
+    them), which for the commands of many requests is the one that consumes their events."""
+
     settings: Settings
     streams: Streams
+    _add: Callable[[Record], None] | None = field(default=None, init=False, repr=False)
+    _unsaved: int = field(default=0, init=False, repr=False)
+    _unopened: bool = field(default=False, init=False, repr=False)  # one_connection could not open it
 
     def record(
         self,
@@ -62,7 +71,45 @@ class Recorder:
             return
         from inworld_cli.store.history import HistoryError, HistoryStore
 
+        if self._unopened:
+            self._unsaved += 1
+            return
         try:
-            HistoryStore(self.settings.paths.history_db).add(record)
+            if self._add is not None:
+                self._add(record)
+            else:
+                HistoryStore(self.settings.paths.history_db).add(record)
         except HistoryError as exc:
+            self._not_saved(exc)
+
+    def _not_saved(self, exc: HistoryError) -> None:
+        """The first failure is a warning; the ones after it are only counted (a batch of thousands must
+        not print thousands of lines), and one_connection says how many there were at its end."""
+        self._unsaved += 1
+        if self._unsaved == 1:
             self.streams.warn(f"this request was not saved in history: {exc.message}")
+
+    @contextlib.contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Every save inside goes through one database connection (for the commands of many requests: a
+        connection per record would pay an open, a schema check and a close each time)."""
+        if not self.settings.history.value:
+            yield
+            return
+        from inworld_cli.store.history import HistoryError, HistoryStore
+
+        with contextlib.ExitStack() as stack:
+            try:
+                store = HistoryStore(self.settings.paths.history_db)
+                self._add = stack.enter_context(store.writer(many=True))
+            except HistoryError as exc:
+                self.streams.warn(f"these requests are not saved in history: {exc.message}")
+                self._unopened = True  # not tried again for every record
+            try:
+                yield
+            finally:
+                self._add = None
+                self._unopened = False
+        if self._unsaved > 1:
+            self.streams.warn(f"{self._unsaved} requests in all were not saved in history")
+        self._unsaved = 0

@@ -1,5 +1,6 @@
 """What the commands that send (ask, batch, compare) share: the flags that shape a request, resolved over
-the profile's defaults into the request's parameters, and the settings they override."""
+the profile's defaults into the request's parameters, and the settings they override; and the prompt, from
+the arguments and stdin."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from inworld_cli.core.prompt import assemble_prompt, decode_stdin, wants_stdin
 from inworld_cli.core.request import Parameters
 from inworld_cli.core.routing_options import routing_options
+from inworld_cli.output.console import Streams
 from inworld_cli.store.settings import Overrides, Settings
 
 
@@ -91,3 +94,17 @@ class RequestFlags:
 def _number(value: object) -> float | None:
     """A profile's number as the flag would give it (TOML has integers: `temperature = 1`)."""
     return float(value) if isinstance(value, int | float) else None
+
+
+def read_prompt(
+    args: tuple[str, ...], streams: Streams, *, stdin_taken: str | None = None, may_be_empty: bool = False
+) -> str:
+    """The prompt: piped stdin first, then a blank line, then the arguments (see core/prompt.py).
+    `stdin_taken`: stdin is not the prompt's (--no-stdin, or an attachment read from it); `may_be_empty`:
+    the turn has attachments, which may stand alone."""
+    stdin_text = None
+    if wants_stdin(args, streams.stdin_is_terminal, stdin_taken):
+        if streams.stdin_is_terminal:
+            streams.err("Reading the prompt from the terminal; end it with Ctrl-D.")
+        stdin_text = decode_stdin(streams.stdin.read())
+    return assemble_prompt(args, stdin_text, may_be_empty=may_be_empty)

@@ -25,6 +25,18 @@ def new_record_id(now: float | None = None) -> str:
     return f"{millis:012x}{secrets.token_hex(4)}"
 
 
+def text_of(message: dict[str, Any]) -> str:
+    """The text of a Messages response: its text blocks, joined."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return ""
+    return "".join(
+        block["text"]
+        for block in content
+        if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
+    )
+
+
 def _dict_or(value: object, default: dict[str, Any] | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else default
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,18 +80,24 @@ _BODY_KEY_NAMES = {
 }
 
 
-def _undecodable(value: object) -> str | None:
-    """The first lone surrogate in any string inside `value`."""
+def undecodable(value: object) -> str | None:
+    """The first lone surrogate in any string inside `value` (its keys too)."""
     if isinstance(value, str):
         found = NOT_UTF8.search(value)
         return found.group() if found else None
-    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return next((char for char in map(_undecodable, items) if char), None)
+    items: Iterable[object] = (
+        (*value.keys(), *value.values())
+        if isinstance(value, dict)
+        else value
+        if isinstance(value, list)
+        else ()
+    )
+    return next((char for char in map(undecodable, items) if char), None)
 
 
 def check_utf8(body: dict[str, Any]) -> None:
     for key, value in body.items():
-        char = _undecodable(value)
+        char = undecodable(value)
         if char is not None:
             byte = ord(char) - 0xDC00
             what = f" (byte 0x{byte:02x})" if 0x80 <= byte <= 0xFF else ""

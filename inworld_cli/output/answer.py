@@ -39,7 +39,7 @@ class AnswerWriter(Protocol):
 
 def answer_writer(streams: Streams, as_json: bool, plain: bool = False) -> AnswerWriter:
     """`plain`: a terminal gets the text unrendered too (neutralised, as ever on a terminal)."""
-    _prepare(streams.stdout, utf8=not streams.stdout_is_terminal)
+    prepare_stdout(streams.stdout, utf8=not streams.stdout_is_terminal)
     if as_json:
         return JsonAnswer(streams.stdout)
     if not streams.stdout_is_terminal:
@@ -49,7 +49,7 @@ def answer_writer(streams: Streams, as_json: bool, plain: bool = False) -> Answe
     return MarkdownAnswer(streams.console())
 
 
-def _prepare(out: Output, *, utf8: bool) -> None:
+def prepare_stdout(out: Output, *, utf8: bool) -> None:
     """A pipe gets UTF-8 whatever the locale, without newline translation; a terminal keeps its encoding.
     Either way a character that cannot be encoded becomes a replacement, not a crash."""
     reconfigure = getattr(out.stream, "reconfigure", None)

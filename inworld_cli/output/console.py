@@ -39,10 +39,11 @@ def sanitize(text: str) -> str:
 _RAW_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
-def json_text(value: object) -> str:
+def json_text(value: object, *, indent: int | None = 2) -> str:
     """JSON for stdout: non-ASCII text kept readable, but nothing a terminal would obey or an encoder
-    would refuse."""
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    would refuse. `indent=None`: one line (JSON Lines)."""
+    separators = None if indent is not None else (",", ":")
+    text = json.dumps(value, indent=indent, ensure_ascii=False, separators=separators)
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inworld_cli.output.console import Streams, sanitize
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 _BREAKS = re.compile(r"[\t\r\n]+")
 
@@ -38,3 +42,28 @@ def print_table(streams: Streams, columns: Sequence[Column], rows: Sequence[Sequ
     for row in rows:
         table.add_row(*(Text(sanitize(cell)) for cell in row))
     streams.console().print(table)
+
+
+def aligned_table(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], styles: Sequence[str | None]
+) -> Text:
+    """Columns padded by hand, a bold header, a style per row: printed with soft_wrap, a line too long for
+    the terminal wraps whole instead of rich squeezing its cells into fragments. Cells are sanitised."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    table = [[column.header for column in columns], *([sanitize(cell) for cell in row] for row in rows)]
+    widths = [max(cell_len(row[i]) for row in table) for i in range(len(columns))]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            " " * (width - cell_len(cell)) + cell if column.numeric else cell + " " * (width - cell_len(cell))
+            for cell, width, column in zip(cells, widths, columns, strict=True)
+        ]
+        return "  ".join(padded).rstrip()
+
+    text = Text(line(table[0]), style="bold")
+    for cells, style in zip(table[1:], styles, strict=True):
+        text.append("\n")
+        text.append(line(cells), style=style or "")
+    return text

@@ -9,7 +9,9 @@ message (or what arrived of it), the error, the client's timings and the number 
 An exchange holds all of its own state, so many run at once in one process (one thread each: the SDK's
 client is synchronous and thread-safe, and every consumer of the events, the terminal writer included, is
 synchronous too). `cancel()` stops one from another thread at once; Ctrl-C in the consuming thread
-propagates, and `result_so_far()` then says what arrived.
+propagates, and `result_so_far()` then says what arrived. Exchanges that run together may share a `Gate`
+(a batch's pacing): it says when each request may go out, and is told when the router rate-limits one, so
+that all of them wait instead of each retrying on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from inworld_cli.core.record import text_of
 from inworld_cli.errors import CliError, LocalError
 from inworld_cli.router.failures import (
     ERROR_TYPE_STATUS,
@@ -38,7 +41,7 @@ from inworld_cli.router.failures import (
     retry_delay,
     status_failure,
 )
-from inworld_cli.router.sse import MessageAssembler, non_text_block_types, sse_events, text_of
+from inworld_cli.router.sse import MessageAssembler, non_text_block_types, sse_events
 from inworld_cli.router.transport import (
     Broken,
     ConnectTimeout,
@@ -63,6 +66,20 @@ class Clock(Protocol):
 
     def wait(self, event: threading.Event, seconds: float) -> bool:
         """Wait up to `seconds`, or until `event` is set: True when it was."""
+        ...
+
+
+class Gate(Protocol):
+    """What exchanges running together share: when a request may go out, and one wait for all of them when
+    the router says there were too many."""
+
+    def admit(self, cancelled: threading.Event, *, retry: bool = False) -> bool:
+        """Block until a request may be sent (a `retry` before new requests); True when `cancelled` was
+        set meanwhile."""
+        ...
+
+    def hold(self, seconds: float) -> None:
+        """The router rate-limited a request: no exchange of this gate sends for `seconds`."""
         ...
 
 
@@ -107,9 +124,15 @@ class RetryNotice:
     reason: str
     retry: int  # 1 for the first retry
     retries: int
+    shared: bool = False  # a rate limit: every exchange of the gate waits, not this one alone
 
     @property
     def text(self) -> str:
+        if self.shared:
+            return (
+                f"rate limited ({self.reason}): every request waits {self.delay:.1f} s "
+                f"(retry {self.retry} of {self.retries})"
+            )
         return f"retrying in {self.delay:.1f} s after {self.reason} (retry {self.retry} of {self.retries})"
 
 
@@ -176,6 +199,7 @@ class Exchange:
     clock: Clock
     env: Mapping[str, str] = field(default_factory=dict)  # for hints (a proxy variable that is set)
     jitter: Callable[[], float] = random.random  # in [0, 1): how much shorter this wait is than the base
+    gate: Gate | None = None  # shared with the exchanges that run alongside (a batch), if any
     _cancelled: threading.Event = field(default_factory=threading.Event, init=False)
     _response: Response | None = field(default=None, init=False)
     _attempt: _Attempt | None = field(default=None, init=False)
@@ -244,8 +268,11 @@ class Exchange:
                 if not failed.failure.retryable or self._tries > retries or self._text_shown or not reason:
                     raise
                 delay = retry_delay(self._tries, retry_after=failed.failure.retry_after, jitter=self.jitter())
-                yield RetryNotice(delay, reason, self._tries, retries)
-                if self.clock.wait(self._cancelled, delay):
+                shared = self.gate is not None and failed.failure.rate_limited
+                yield RetryNotice(delay, reason, self._tries, retries, shared)
+                if self.gate is not None and shared:
+                    self.gate.hold(delay)  # this exchange waits too, at its next admission
+                elif self.clock.wait(self._cancelled, delay):
                     raise _Cancelled from None
 
     def _prepare(self) -> None:
@@ -266,6 +293,11 @@ class Exchange:
         endpoint = self.request.endpoint
         if self._cancelled.is_set():
             raise _Cancelled
+        if self.gate is not None:
+            if self.gate.admit(self._cancelled, retry=self._tries > 1):
+                raise _Cancelled
+            if self._tries == 1:  # the time waited for a first turn is not the request's
+                self._started = self.clock.monotonic()
         self._attempt = attempt = _Attempt(sent=self.clock.monotonic())
         try:
             self._response = response = self.transport.post_messages(endpoint, content)

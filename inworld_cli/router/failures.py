@@ -38,6 +38,11 @@ class Failure:
     reason: str | None = None  # for a retry notice: "529 overloaded_error", "connection refused"
     retry_after: float | None = None  # what the server asked us to wait, in seconds
 
+    @property
+    def rate_limited(self) -> bool:
+        """The router said too many requests (a 429, or a rate_limit_error event)."""
+        return self.details.status == 429 or self.details.type == "rate_limit_error"
+
     def masked(self, key: str) -> Failure:
         """The key scrubbed from anything the router echoed back."""
         if not key or (key not in self.what and key not in (self.details.message or "")):

@@ -97,18 +97,6 @@ def merge_metadata(current: dict[str, Any] | None, incoming: object) -> dict[str
     return merged
 
 
-def text_of(message: dict[str, Any]) -> str:
-    """The text of a Messages response: its text blocks, joined."""
-    content = message.get("content")
-    if not isinstance(content, list):
-        return ""
-    return "".join(
-        block["text"]
-        for block in content
-        if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str)
-    )
-
-
 def non_text_block_types(message: dict[str, Any]) -> list[str]:
     content = message.get("content")
     if not isinstance(content, list):

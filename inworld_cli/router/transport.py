@@ -39,6 +39,7 @@ USER_AGENT = f"inworld-router/{__version__}"
 # The anthropic-version the router documents (its curl example); `anthropic_version` in config changes it.
 DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
 CONNECT_TIMEOUT = 10.0
+MAX_CONNECTIONS = 100  # per endpoint: the most requests in flight at once (`batch -j` is capped to it)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,10 @@ class Transport:
         import httpx2
 
         timeout = httpx2.Timeout(endpoint.timeout, connect=endpoint.connect_timeout)
-        return httpx2.Client(trust_env=False, follow_redirects=False, timeout=timeout)
+        # Every connection kept alive (httpx keeps 20): a batch of up to MAX_CONNECTIONS requests in flight
+        # reuses its connections instead of opening a new one per request.
+        limits = httpx2.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS)
+        return httpx2.Client(trust_env=False, follow_redirects=False, timeout=timeout, limits=limits)
 
     def _sdk_client(self, endpoint: Endpoint) -> anthropic.Anthropic:
         self._load_sdk()

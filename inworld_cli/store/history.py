@@ -14,7 +14,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,25 +285,47 @@ class HistoryStore:
     # -- writing -------------------------------------------------------------------------------------
 
     def add(self, record: Record) -> None:
-        stored = record.to_json()
-        stored["request"], blobs = externalize(record.request)
-        data = _storable_json(stored)
+        with self.writer() as add:
+            add(record)
+
+    @contextlib.contextmanager
+    def writer(self, *, many: bool = False) -> Iterator[Callable[[Record], None]]:
+        """One connection for many records (a batch): each record added is its own transaction, committed
+        before `add` returns; a failed add raises HistoryError and leaves the connection usable.
+
+        `many`: records come one after another, fast. Each commit then survives the process being killed
+        but reaches the disk when the OS writes it, not through an fsync of its own (WAL with
+        synchronous=NORMAL: 0.3 ms a record instead of 4 ms here, which would cap a batch's pace).
+        """
         with self._connect("write") as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                _insert(conn, record, data)
-                for digest, raw in blobs.items():
-                    conn.execute(
-                        "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)",
-                        (digest, len(raw), raw),
-                    )
-                    conn.execute(
-                        "INSERT INTO record_blobs (record_id, sha256) VALUES (?, ?)", (record.id, digest)
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            if many:
+                conn.execute("PRAGMA synchronous = NORMAL")
+
+            def add(record: Record) -> None:
+                stored = record.to_json()
+                stored["request"], blobs = externalize(record.request)
+                data = _storable_json(stored)
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        _insert(conn, record, data)
+                        for digest, raw in blobs.items():
+                            conn.execute(
+                                "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)",
+                                (digest, len(raw), raw),
+                            )
+                            conn.execute(
+                                "INSERT INTO record_blobs (record_id, sha256) VALUES (?, ?)",
+                                (record.id, digest),
+                            )
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                except sqlite3.Error as exc:
+                    raise self._translate(exc, "write") from exc
+
+            yield add
 
     def _check_parents(self) -> None:
         """No file is no history, unless a file stands where a directory of its path should be."""

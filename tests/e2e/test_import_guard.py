@@ -67,6 +67,9 @@ FAST_PATHS = [
     ["routers", "--help"],
     ["ask", "--help"],
     ["ask", "--temperature", "5", "a bad flag stops before the SDK loads"],
+    ["batch", "--help"],
+    ["batch", "--rate", "0", "items.jsonl"],
+    ["compare", "--help"],
 ]
 
 

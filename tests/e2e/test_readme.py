@@ -540,6 +540,16 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(requests=0)
     ),
     'inworld-router --profile wrok ask "hi"': Scenario(setup=a_staging_profile, requests=0),
+    # Commands of many requests, answered "Hello!" by the stand-in: a repeated id sends nothing.
+    """printf '%s\\n' '{"id": "a", "prompt": "one"}' '{"id": "a", "prompt": "two"}' | inworld-router batch""": (
+        Scenario(requests=0)
+    ),
+    """printf '%s\\n' '{"id": "sky", "prompt": "Why is the sky blue?"}' '{"id": "sea", "prompt": "Why is the sea """
+    """salty?", "model": "openai/gpt-5"}' | inworld-router batch --ordered | jq -c '{id, status, text}'""": (
+        Scenario(requests=4)
+    ),
+    'inworld-router compare -m openai/gpt-5 -m anthropic/claude-opus-4-6 "Say hi" | jq -r '
+    """'"\\(.id): \\(.status) \\(.text)"'""": Scenario(requests=2),
 }
 
 

@@ -19,13 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inworld_cli.core.prompt import assemble_prompt, decode_stdin
-from inworld_cli.core.record import Record
+from inworld_cli.core.record import Record, text_of
 from inworld_cli.errors import CliError, UsageError
 from inworld_cli.output.console import json_text
 from inworld_cli.output.timeline import history_row, print_timeline, summary_line, timeline_text
 from inworld_cli.router.exchange import Finished, TextDelta
 from inworld_cli.router.failures import event_failure, status_failure
-from inworld_cli.router.sse import MessageAssembler, SSEDecoder, sse_events, text_of
+from inworld_cli.router.sse import MessageAssembler, SSEDecoder, sse_events
 from inworld_cli.store.settings import Overrides, Paths, resolve
 from tests.router_server import FAILOVER_METADATA
 from tests.router_server import sse_events as router_events

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from inworld_cli.core.record import text_of
 from inworld_cli.router.sse import (
     MessageAssembler,
     SSEDecoder,
     merge_metadata,
     non_text_block_types,
     sse_events,
-    text_of,
 )
 from tests.router_server import DEFAULT_METADATA, FAILOVER_METADATA
 from tests.router_server import sse_events as router_events
