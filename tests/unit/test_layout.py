@@ -35,7 +35,9 @@ def imports_of(path: Path) -> set[str]:
 
 
 def name(path: Path) -> str:
-    return ".".join(("inworld_cli", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__")
+    return ".".join(("inworld_cli", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(
+        ".__init__"
+    )
 
 
 def uses(path: Path, prefix: str) -> bool:
