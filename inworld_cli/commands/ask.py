@@ -124,12 +124,15 @@ class _Ask:
                 self.recorder.record(body, None, created=self.created, error=exc.details, status=exc.status)
             )
             raise
+        if self.settings.history.value or self.chatty:  # a record to save, or a summary that shows the cost
+            self.recorder.prices = self.env.price_list(self.settings)
         writer = answer_writer(self.streams, self.options.as_json)
         if self.chatty and not self.streams.dumb_terminal:
             from inworld_cli.output.answer import Spinner
 
             self.spinner = Spinner(self.streams.stderr, f"waiting for {body['model']}")
             self.spinner.start()
+        self.recorder.requests_start()
         result = self._show(exchange, writer)
         record = self.recorder.record(body, result, created=self.created)
         self.recorder.save(record)
@@ -204,7 +207,7 @@ class _Ask:
         elif self.chatty:
             from inworld_cli.output.timeline import summary_line
 
-            self.streams.err(summary_line(record))
+            self.streams.err(summary_line(record, self.streams.console(stderr=True).width))
 
     def _timeline(self, record: Record) -> None:
         from inworld_cli.output.timeline import print_timeline
