@@ -59,7 +59,7 @@ def run_stats(options: StatsOptions, env: Environment) -> None:
         if summary.groups:
             left_out = print_stats(summary, streams.console())
             if left_out:
-                streams.err(f"(left out to fit the terminal: {', '.join(left_out)}; --json has them all)")
+                streams.err(f"(not shown at this width: {', '.join(left_out)}; see --json)")
     else:
         rows = [pipe_row(group, summary.by) for group in summary.groups]
         streams.out(plain_rows([pipe_header(summary.by), *rows]))

@@ -10,8 +10,9 @@ percentiles, the histogram and the errors need (VALUES), taken here in one pass.
   percentiles by the nearest-rank method (p95 of 20 values is the 19th smallest);
 - tokens per second: output tokens over the time from the first token to the end, for streamed `ok`
   answers (a whole answer's first token arrives with its last);
-- cost: the sum of the requests' recorded costs; `unpriced` counts requests that used tokens but have no
-  price (their cost is not in the sum);
+- cost: the sum of the requests' recorded costs, exact to a trillionth of a dollar (summed as integers of
+  that unit, so no float rounding creeps in over many requests); `unpriced` counts requests that used
+  tokens but have no price (their cost is not in the sum);
 - errors: the commonest error types of the requests that failed.
 """
 
@@ -21,11 +22,13 @@ import bisect
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 TTFT_PERCENTILES = (50, 95, 99)
 TOTAL_PERCENTILES = (50, 95)
 COMMONEST_ERRORS = 3
+PICO = 10**12  # costs are summed in trillionths of a dollar
 
 # The time-to-first-token histogram: 10 buckets a decade on a log scale from 100 ms to 10 s; the first
 # bucket also holds anything faster, the last anything slower.
@@ -54,7 +57,7 @@ class GroupStats:
     output_tokens: int = 0
     generated_tokens: int = 0  # output tokens of the answers that tokens per second is measured on
     generation_ms: float = 0.0  # and the time they took from first token to end
-    cost_usd: float | None = None  # None: nothing priced
+    cost_usd: Decimal | None = None  # None: nothing priced
     unpriced: int = 0
     errors: list[tuple[str, int]] = field(default_factory=list)  # commonest first
     ttft_histogram: list[int] = field(default_factory=lambda: [0] * TTFT_BUCKETS)
@@ -93,7 +96,7 @@ SUMS = (
     "output_tokens",
     "generated_tokens",
     "generation_ms",
-    "cost_usd",  # the sum of the priced requests' costs, and
+    "cost_picousd",  # the sum of the priced requests' costs, in trillionths of a dollar, and
     "priced",  # their number
     "unpriced",
 )
@@ -140,7 +143,7 @@ class _Group:
             mean_attempts=sums["attempts"] / sums["with_attempts"] if sums.get("with_attempts") else None,
             ttft_ms=_percentiles(ttfts, TTFT_PERCENTILES),
             total_ms=_percentiles(sorted(self.totals), TOTAL_PERCENTILES),
-            cost_usd=sums["cost_usd"] if sums.get("priced") else None,
+            cost_usd=(Decimal(sums["cost_picousd"]) / PICO).normalize() if sums.get("priced") else None,
             errors=sorted(self.errors.items(), key=lambda e: (-e[1], e[0]))[:COMMONEST_ERRORS],
             ttft_histogram=[edges[i + 1] - edges[i] for i in range(TTFT_BUCKETS)],
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from inworld_cli.core.stats import TTFT_BUCKETS, TTFT_BUCKETS_PER_DECADE, GroupStats, Summary
@@ -50,7 +49,7 @@ def _count(number: float) -> str:
 
 def _cost(group: GroupStats) -> str:
     if group.cost_usd is not None:
-        return usd(Decimal(repr(group.cost_usd)))
+        return usd(group.cost_usd)
     return "unpriced" if group.unpriced else MISSING
 
 
@@ -230,7 +229,7 @@ def pipe_row(group: GroupStats, by: str, missing: str = MISSING) -> list[str]:
         str(group.input_tokens),
         str(group.output_tokens),
         _number(group.tokens_per_second, 1, missing),
-        missing if group.cost_usd is None else exact(Decimal(repr(group.cost_usd))),
+        missing if group.cost_usd is None else exact(group.cost_usd),
         str(group.unpriced),
         ",".join(f"{kind}:{count}" for kind, count in group.errors),
     ]
@@ -259,7 +258,7 @@ def _json_group(group: GroupStats) -> dict[str, Any]:
         "input_tokens": group.input_tokens,
         "output_tokens": group.output_tokens,
         "tokens_per_second": group.tokens_per_second,
-        "cost_usd": group.cost_usd,
+        "cost_usd": float(group.cost_usd) if group.cost_usd is not None else None,
         "unpriced": group.unpriced,
         "errors": [{"type": kind, "count": count} for kind, count in group.errors],
         "ttft_histogram": {

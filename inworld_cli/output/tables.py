@@ -129,4 +129,4 @@ def print_table(
     for line in lines:
         console.print(line, soft_wrap=True)
     if left_out:
-        streams.err(f"(left out to fit the terminal: {', '.join(left_out)})")
+        streams.err(f"(not shown at this width: {', '.join(left_out)})")

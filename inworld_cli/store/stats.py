@@ -5,7 +5,7 @@ request the few values its percentiles, histogram and errors are taken from."""
 from __future__ import annotations
 
 from inworld_cli.core.history_filter import HistoryFilter
-from inworld_cli.core.stats import SUMS, VALUES, Summary, summarise
+from inworld_cli.core.stats import PICO, SUMS, VALUES, Summary, summarise
 from inworld_cli.store.history import HistoryStore, where_clause
 
 # The group of a row, per --by ('' when it has none: e.g. no model served).
@@ -32,7 +32,7 @@ _SUMS = {
     "output_tokens": "sum(output_tokens)",
     "generated_tokens": f"sum(CASE WHEN {_GENERATING} THEN output_tokens END)",
     "generation_ms": f"sum(CASE WHEN {_GENERATING} THEN total_ms - ttft_ms END)",
-    "cost_usd": "sum(cost_usd)",
+    "cost_picousd": f"sum(CAST(round(cost_usd * {PICO}) AS INTEGER))",
     "priced": "count(cost_usd)",
     "unpriced": "sum(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL))",
 }

@@ -173,7 +173,7 @@ def test_history_fits_the_terminal_without_wrapping_a_row(
     assert len(lines) == 1 + 7 + 1  # the header, one line per record, the note: no row wrapped
     assert all(len(line) <= columns for line in lines)
     assert lines[0].split() == header.split()
-    assert lines[-1] == f"(left out to fit the terminal: {left_out})"
+    assert lines[-1] == f"(not shown at this width: {left_out})"
     assert "…09-21 14:29" in lines[1]  # the year gives way before anything else of the time
     assert lines[1].endswith("exit 4 invali…")  # so does a failure's error type
     assert "g…/gemini-2.5-flash  3 ✗✗✓" in lines[3] or "go…/gemini-2.5-flash  3 ✗✗✓" in lines[3]

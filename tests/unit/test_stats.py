@@ -8,6 +8,7 @@ import io
 import os
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,10 @@ def test_outputs_for_programs(store: HistoryStore) -> None:
     assert data["total"]["requests"] == 2
     assert data["total"]["ttft_ms"] == {"p50": 400.0, "p95": 400.0, "p99": 400.0}
     assert data["groups"][1]["errors"] == [{"type": "overloaded_error", "count": 1}]
+
+
+def test_costs_add_up_exactly(store: HistoryStore) -> None:
+    store.add_many([request(T0 + i, cost=0.000117) for i in range(3)] + [request(T0 + 9, cost=0.1)])
+    # As floats, 0.000117 × 3 is 0.00035099999999999997: summed in trillionths of a dollar it is exact.
+    assert summary(store).total.cost_usd == Decimal("0.100351")
+    assert pipe_row(summary(store).total, "model")[13] == "0.100351"
