@@ -34,7 +34,7 @@ def _outcome_style(outcome: str) -> str:
 
 COLUMNS = (
     Column("id"),
-    Column("time", min_width=12, keep_end=True),  # shrunk: …11-25 09:55
+    Column("time", min_width=12, keep_end=True, cut_whole=True),  # shrunk: …11-25 09:55
     Column("requested", min_width=19, keep_end=True),  # shrunk: …/claude-sonnet-4-6
     Column("served", min_width=19, keep_end=True),
     Column("attempts"),

@@ -34,6 +34,7 @@ class Column:
     min_width: int | None = None  # the narrowest a "shrink" step may cut it to
     style: Callable[[str], str] | None = None  # a cell's style on a terminal (e.g. an outcome's colour)
     keep_end: bool = False  # cut from the start: `…/gemini-2.5-flash` keeps a model id's name
+    cut_whole: bool = False  # a "shrink" step cuts it to min_width at once, never part way (a date's year)
 
 
 def _cut_start(text: str, width: int) -> str:
@@ -72,9 +73,12 @@ def fit(
         excess = sum(natural[i] for i in shown) + GAP * (len(shown) - 1) - width
         widths = list(natural)
         for i in shrunk:
-            cut = min(max(excess, 0), natural[i] - (columns[i].min_width or natural[i]))
-            widths[i] -= max(cut, 0)
-            excess -= max(cut, 0)
+            if excess <= 0:
+                break
+            room = max(0, natural[i] - (columns[i].min_width or natural[i]))
+            cut = room if columns[i].cut_whole else min(excess, room)
+            widths[i] -= cut
+            excess -= cut
         return shown, widths
     return None
 

@@ -58,3 +58,9 @@ def test_fit_reports_shown_columns_and_widths() -> None:
     assert fit(COLUMNS, natural, 100, NARROWING) == ([0, 1, 2, 3], natural)
     assert fit(COLUMNS, natural, 56, NARROWING) == ([0, 1, 2, 3], [27, 5, 13, 5])
     assert fit(COLUMNS, natural, 10, NARROWING) is None
+
+
+def test_a_column_already_narrower_than_its_minimum_is_not_widened() -> None:
+    columns = (Column("ok", min_width=14), Column("model", min_width=7, keep_end=True, cut_whole=True))
+    lines, _ = table_lines(columns, [["ok", "openai/gpt-5"]], 15, (("shrink", "ok"), ("shrink", "model")))
+    assert [line.plain for line in lines] == ["ok  model", "ok  …/gpt-5"]  # cut whole: to its minimum
