@@ -54,7 +54,7 @@ ModelFilterOption = Annotated[
         "-m",
         metavar="MODEL",
         help="Only requests that asked for or were served by MODEL: a whole id, its name "
-        "(claude-opus-4-6) or a provider (anthropic).",
+        "(claude-opus-4-6), a provider (anthropic), or a pattern ('*opus*').",
         show_default=False,
         autocompletion=_complete_model,
     ),

@@ -16,7 +16,7 @@ class HistoryFilter:
 
     since: float | None = None  # made at or after this moment (seconds since the epoch)
     before: float | None = None  # made before this moment
-    model: str | None = None  # requested or served: a whole id, its name after the provider, or a provider
+    model: str | None = None  # requested or served: a whole id, its name, its provider, or a *pattern*
     failed: bool = False  # did not end `ok`: errors, interrupted, cut short
     search: str | None = None  # text in the prompt (any user turn, the system prompt) or the answer
 

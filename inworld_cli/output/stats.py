@@ -63,22 +63,14 @@ def _errors(group: GroupStats, separator: str = ", ", times: str = "×") -> str:
     return separator.join(f"{sanitize(kind)}{times}{count:,}" for kind, count in group.errors) or MISSING
 
 
+_NUMBERS = ("reqs", "ok", "failover", "attempts", "ttft p50", "ttft p95", "ttft p99", "total p50",
+            "total p95", "tokens in→out", "tok/s", "cost", "unpriced")  # fmt: skip
+
+
 def columns(by: str) -> tuple[Column, ...]:
     return (
         Column(by, min_width=18, keep_end=True),
-        Column("reqs", numeric=True),
-        Column("ok", numeric=True),
-        Column("failover", numeric=True),
-        Column("attempts", numeric=True),
-        Column("ttft p50", numeric=True),
-        Column("ttft p95", numeric=True),
-        Column("ttft p99", numeric=True),
-        Column("total p50", numeric=True),
-        Column("total p95", numeric=True),
-        Column("tokens in→out", numeric=True),
-        Column("tok/s", numeric=True),
-        Column("cost", numeric=True),
-        Column("unpriced", numeric=True),
+        *(Column(header, numeric=True) for header in _NUMBERS),
         Column("errors", min_width=16),
     )
 
@@ -92,9 +84,9 @@ def narrowing(by: str) -> tuple[Step, ...]:
         ("drop", "tok/s"),
         ("drop", "errors"),
         ("drop", "tokens in→out"),
-        ("shrink", by),
         ("drop", "unpriced"),
         ("drop", "total p50"),
+        ("shrink", by),
         ("drop", "attempts"),
         ("drop", "ttft p95"),
     )

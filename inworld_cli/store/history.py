@@ -173,13 +173,18 @@ def _before(selection: HistoryFilter) -> Clause | None:
 
 def _model(selection: HistoryFilter) -> Clause | None:
     """The requested or served model is the given id, or has it as its name after the provider
-    (`claude-opus-4-6`), or as its provider (`anthropic`); case-insensitive."""
+    (`claude-opus-4-6`), or as its provider (`anthropic`), or matches it as a pattern (`*opus*`, with `*`,
+    `?` and `[…]`); case-insensitive."""
     wanted = (selection.model or "").strip().lower()
     if not wanted:
         return None
     tests: list[str] = []
     params: list[object] = []
     for column in ("requested_model", "served_model"):
+        if any(char in wanted for char in "*?["):
+            tests.append(f"lower({column}) GLOB ?")
+            params.append(wanted)
+            continue
         tests.append(f"lower({column}) = ?")
         params.append(wanted)
         if "/" not in wanted:

@@ -421,7 +421,15 @@ def test_history_on_a_terminal_draws_a_table(home: Home) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["inspect"], ["inspect", "--json"], ["history"], ["history", "--json"], ["inspect", str(EXAMPLE)]],
+    [
+        ["inspect"],
+        ["inspect", "--json"],
+        ["history"],
+        ["history", "--json"],
+        ["history", "--search", "hi", "--since", "7d"],
+        ["stats"],
+        ["inspect", str(EXAMPLE)],
+    ],
     ids=" ".join,
 )
 def test_rendering_real_records_imports_nothing_heavy(home: Home, args: list[str]) -> None:

@@ -78,6 +78,9 @@ def test_filters_select_and_combine(store: HistoryStore) -> None:
     assert found(model="ANTHROPIC") == ids([stopped, failed])  # served by, or asked for, anthropic
     assert found(model="claude-opus-4-6") == ids([stopped, failed])
     assert found(model="gpt") == []  # no partial names: gpt is neither a provider nor a model here
+    assert found(model="*GPT*") == ids([old])  # but a pattern
+    assert found(model="*/claude-opus-4-?") == ids([stopped, failed])
+    assert found(model="[go]*") == ids([flash, old])
     assert found(model="auto") == ids([stopped, flash])
     # --search: the prompt or the answer, in any case (Unicode case folding: ß is ss)
     assert found(search="SKY BLUE") == ids([old])

@@ -4,9 +4,6 @@ and the history list; untrusted text never reaches the terminal raw."""
 from __future__ import annotations
 
 import io
-import os
-import time
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
@@ -29,18 +26,7 @@ META: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
-    """Times are shown in the local zone: pin it."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times and days are local: pinned to UTC
 
 
 OPUS = {

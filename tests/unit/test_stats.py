@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,18 +21,7 @@ from inworld_cli.store.stats import history_summary
 T0 = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
 
 
-@pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
-    """Days are local days: pin the zone."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times and days are local: pinned to UTC
 
 
 def request(
