@@ -91,13 +91,15 @@ def history(
     """List recent requests, newest first; remove some (rm), or the old ones (prune).
 
     attempts: one mark per try (✗ failed and the router moved on, ✓ answered).
-    outcome: ok, interrupted, or the exit status and error type (+ partial).
-    cost: what the tokens cost at the served model's price when it was asked; unpriced when the
-    catalogue had no price for it.
-    Give an id, or a unique prefix of it, to `inworld-router inspect`.
 
-    On a pipe: tab-separated columns without a header (id, time, requested, served, attempts,
-    ttft_ms, tokens, cost_usd, outcome, prompt), with whole ids and UTC times.
+    outcome: ok, interrupted, or the exit status and error type (+ partial).
+
+    cost: what the tokens cost at the served model's price when it was asked (unpriced: the catalogue
+    had no price for it).
+
+    Give an id, or a unique prefix of it, to `inworld-router inspect`. A terminal gets a table that
+    fits its width; a pipe gets tab-separated columns without a header (id, time, requested, served,
+    attempts, ttft_ms, tokens, cost_usd, outcome, prompt), with whole ids and UTC times.
 
     Examples:
 
