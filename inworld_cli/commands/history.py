@@ -10,7 +10,7 @@ import typer
 from inworld_cli.commands.context import environment_of
 from inworld_cli.commands.options import JsonOption, ModelFilterOption, SinceOption
 from inworld_cli.core.history_filter import HistoryFilter, parse_moment
-from inworld_cli.core.text import describe_size
+from inworld_cli.core.text import NOT_UTF8, describe_size
 from inworld_cli.environment import Environment
 from inworld_cli.errors import UsageError
 from inworld_cli.output.console import json_text
@@ -35,7 +35,12 @@ def selection_of(
     failed: bool = False,
     search: str | None = None,
 ) -> HistoryFilter:
-    """The filter the options ask for (a bad --since stops here, naming the flag)."""
+    """The filter the options ask for (a bad value stops here, naming the flag)."""
+    for flag, text in (("--model", model), ("--search", search)):
+        if text and NOT_UTF8.search(text):  # SQLite could not even take it
+            raise UsageError(
+                f"{flag} is not UTF-8 text", hint="arguments must be UTF-8; convert first, e.g. iconv"
+            )
     moment = parse_moment(since, env.clock.time(), "--since") if since is not None else None
     return HistoryFilter(since=moment, model=model, failed=failed, search=search)
 

@@ -27,6 +27,7 @@ from inworld_cli.errors import LocalError, UsageError
 from inworld_cli.store.files import SECRET_FILE_MODE, ensure_private_dir
 
 BUSY_TIMEOUT_S = 10.0
+SQL_INT_MAX = 2**63 - 1  # SQLite's largest integer: a larger count from the command line means "all"
 
 # MIGRATIONS[n] moves a database from user_version n to n + 1. Append, never edit a shipped step.
 MIGRATIONS: list[str] = [
@@ -376,7 +377,7 @@ class HistoryStore:
             params.append(utc_timestamp(before))
         if keep is not None:
             tests.append("id < (SELECT id FROM records ORDER BY id DESC LIMIT 1 OFFSET ?)" if keep else "1")
-            params += [keep - 1] if keep else []
+            params += [min(keep, SQL_INT_MAX) - 1] if keep else []
         if not tests or not self.exists():
             return 0
         where = " OR ".join(tests)  # each is one of the literals above; values travel as parameters
@@ -433,6 +434,7 @@ class HistoryStore:
 
     def _records(self, where: str, params: tuple[object, ...], limit: int) -> list[Record]:
         # `where` is always one of this module's own literals; values travel as parameters.
+        limit = min(limit, SQL_INT_MAX)  # `-n 99999999999999999999` means all, not an overflow
         rows = self.rows(f"SELECT data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
         return [self._load(row[0]) for row in rows]
 

@@ -85,6 +85,8 @@ def test_bad_selections_are_usage_errors(home: Home) -> None:
         (["stats", "--json", "--csv"], "error: --json and --csv cannot be used together"),
         (["stats", "--by", "week"], "error: Invalid value for '--by'"),
         (["history", "rm"], "error: Missing argument 'ID...'"),
+        (["history", "--search", "caf\udce9"], "error: --search is not UTF-8 text"),  # Latin-1 in argv
+        (["stats", "-m", "\udcff"], "error: --model is not UTF-8 text"),
     ]:
         result = home.run(*args)
         assert (result.returncode, result.stdout) == (2, ""), args
@@ -103,6 +105,8 @@ def test_rm_and_prune(home: Home) -> None:
     assert (removed.returncode, removed.stdout) == (0, "")
     assert re.fullmatch(r"removed 1 record; history\.sqlite3: [\d.]+ kB → [\d.]+ kB\n", removed.stderr)
     assert ids(home.run("history").stdout) == [commit.id, log.id]
+    assert ids(home.run("history", "-n", "9" * 30).stdout) == [commit.id, log.id]
+    assert home.run("history", "prune", "--keep", "9" * 30).stderr.startswith("removed 0 records")
     dry = home.run("history", "prune", "--keep", "1", "--dry-run")
     assert dry.stderr.startswith("would remove 1 record (history.sqlite3 is ")
     assert ids(home.run("history").stdout) == [commit.id, log.id]
