@@ -36,7 +36,7 @@ class StatsOptions:
 def run_stats(options: StatsOptions, env: Environment) -> None:
     # Imported here: other commands must not pay for sqlite3 and the renderer.
     from inworld_cli.output.stats import csv_text, json_value, pipe_header, pipe_row, print_stats
-    from inworld_cli.output.tables import plain_rows
+    from inworld_cli.output.tables import left_out_note, plain_rows
     from inworld_cli.store.history import HistoryStore
     from inworld_cli.store.stats import history_summary
 
@@ -57,9 +57,10 @@ def run_stats(options: StatsOptions, env: Environment) -> None:
         streams.out(csv_text(summary))
     elif streams.stdout_is_terminal:
         if summary.groups:
-            left_out = print_stats(summary, streams.console())
+            console = streams.console()
+            left_out = print_stats(summary, console)
             if left_out:
-                streams.err(f"(not shown at this width: {', '.join(left_out)}; see --json)")
+                streams.err(left_out_note(left_out, console.width, "; see --json"))
     else:
         rows = [pipe_row(group, summary.by) for group in summary.groups]
         streams.out(plain_rows([pipe_header(summary.by), *rows]))

@@ -133,4 +133,15 @@ def print_table(
     for line in lines:
         console.print(line, soft_wrap=True)
     if left_out:
-        streams.err(f"(not shown at this width: {', '.join(left_out)})")
+        streams.err(left_out_note(left_out, console.width))
+
+
+def left_out_note(left_out: Sequence[str], width: int, more: str = "") -> str:
+    """One line for stderr naming the columns left out: as many as fit in `width`, then how many more."""
+    for shown in range(len(left_out), 0, -1):
+        rest = len(left_out) - shown
+        names = ", ".join(left_out[:shown]) + (f" and {rest} more" if rest else "")
+        note = f"(not shown at this width: {names}{more})"
+        if len(note) <= width:
+            return note
+    return note

@@ -3,7 +3,7 @@ wrapping a row; whole lines (for the terminal to wrap) when even that is not eno
 
 from __future__ import annotations
 
-from inworld_cli.output.tables import Column, Step, fit, table_lines
+from inworld_cli.output.tables import Column, Step, fit, left_out_note, table_lines
 
 COLUMNS = (
     Column("name", min_width=8, keep_end=True),
@@ -64,3 +64,15 @@ def test_a_column_already_narrower_than_its_minimum_is_not_widened() -> None:
     columns = (Column("ok", min_width=14), Column("model", min_width=7, keep_end=True, cut_whole=True))
     lines, _ = table_lines(columns, [["ok", "openai/gpt-5"]], 15, (("shrink", "ok"), ("shrink", "model")))
     assert [line.plain for line in lines] == ["ok  model", "ok  …/gpt-5"]  # cut whole: to its minimum
+
+
+def test_the_note_of_what_was_left_out_stays_on_one_line() -> None:
+    names = ["a long column", "another one", "a third"]
+    assert left_out_note(names, 80) == "(not shown at this width: a long column, another one, a third)"
+    assert (
+        left_out_note(names, 64, "; see --json")
+        == "(not shown at this width: a long column and 2 more; see --json)"
+    )
+    assert (
+        left_out_note(names, 20) == "(not shown at this width: a long column and 2 more)"
+    )  # the least it says
