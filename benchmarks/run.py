@@ -3,6 +3,9 @@
     python benchmarks/run.py            # the full run: a few minutes (the first one also installs the peer)
     python benchmarks/run.py --quick    # one repetition, a short stream, no peer: proves the harness works
 
+A second home holds a generated history of 100,000 records (benchmarks/history_db.py) for `stats`, and for
+`history` and `inspect last` on a big database.
+
 Run it with the interpreter of the environment the project is installed in (`pip install -e .`). It starts the
 local router (benchmarks/serve.py) on 127.0.0.1, gives every command its own HOME/XDG tree, logged in to that
 router, and runs every case several times, interleaved in a shuffled order, so that a slow moment of a shared
@@ -36,6 +39,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import IO
+
+from history_db import generate as generate_history  # benchmarks/, next to this script
 
 HERE = Path(__file__).resolve().parent
 PEER_DIR = HERE / ".venv-peer"
@@ -95,7 +100,9 @@ class Row:
     case: Case | None
     reference: Case | None
     target: float | None = None
-    metric: str = "time"  # time: ratio of medians; rss: ratio of peak RSS; extra: seconds over the reference
+    # time: ratio of medians; rss: ratio of peak RSS; extra: seconds over the reference; seconds: the median
+    # itself against `target` seconds (the reference for information)
+    metric: str = "time"
     vs_python: bool = False  # also show the ratio to `python -c pass`
 
 
@@ -329,6 +336,17 @@ def plan(env: dict[str, str], args: argparse.Namespace, llm: Path | None) -> Pla
             notes.append("`inspect last` needs a history record from `ask`: skipped.")
     else:
         notes.append("`inspect` does not exist yet: skipped.")
+    if has_command(env, "stats"):
+        big = {**env, "XDG_STATE_HOME": str(Path(env["XDG_STATE_HOME"]).with_name("big-state"))}
+        n = f"{args.history_records:,} records"
+        cases += [
+            Case(f"stats, {n}", [cli(), "stats"], big, contains(b"model\trequests\tsuccess_rate\t")),
+            Case(f"stats on a terminal, {n}", [cli(), "stats"], big, contains(b"ttft, log scale"), tty=True),
+            Case(f"history, {n}", [cli(), "history"], big, lambda out: out.count(b"\n") == 20),
+            Case(f"inspect last, {n}", [cli(), "inspect", "last"], big, contains(b"generation_id: gen-")),
+        ]
+    else:
+        notes.append("`stats` does not exist yet: the big-history rows are skipped.")
     if llm:
         peer_env = {**env, "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": env["INWORLD_BASE_URL"]}
         peer_env["LLM_USER_PATH"] = str(Path(env["XDG_DATA_HOME"]) / "llm")
@@ -368,6 +386,13 @@ def rows(c: dict[str, Case], args: argparse.Namespace) -> list[Row]:
         Row("peak RSS, `ask --no-stream`", c.get("ask --no-stream"), c["SDK floor non-streamed"], 1.1, "rss"),
         Row(f"peak RSS, `ask`, {n} stream", c.get("ask streamed"), c["SDK floor streamed"], 1.1, "rss"),
     ]
+    big = f"{args.history_records:,} records"
+    result += [
+        Row(f"`stats`, {big}, to a file", c.get(f"stats, {big}"), floor, 1.0, "seconds"),
+        Row(f"`stats`, {big}, on a terminal", c.get(f"stats on a terminal, {big}"), floor, 1.0, "seconds"),
+        Row(f"`history`, {big}", c.get(f"history, {big}"), floor, 1.2, vs_python=True),
+        Row(f"`inspect last`, {big}", c.get(f"inspect last, {big}"), floor, 1.2, vs_python=True),
+    ]
     if "llm --help" in c:
         result += [
             Row("peer: `--help` vs `llm --help`", c["--help"], c["llm --help"]),
@@ -405,6 +430,9 @@ def table_row(row: Row, python: Case) -> list[str]:
     if row.metric == "extra":
         extra = case.seconds - ref.seconds
         ratio, target, passed = f"{extra:+.2f} s", f"≤ +{row.target:.2f} s", extra <= (row.target or 0)
+    elif row.metric == "seconds":
+        ratio, target = f"{case.seconds / ref.seconds:.2f}×", f"≤ {row.target:.2f} s"
+        passed = case.seconds <= (row.target or 0)
     else:
         measured = case.rss_mib / ref.rss_mib if row.metric == "rss" else case.seconds / ref.seconds
         ratio, passed = f"{measured:.2f}×", row.target is not None and measured <= row.target
@@ -453,7 +481,8 @@ def machine(args: argparse.Namespace, loads: tuple[float, float], peer: str) -> 
             f"- peer: {peer}",
             f"- {args.repeat} run{'s' if args.repeat > 1 else ''} per case (median), interleaved in shuffled order"
             + (" after one warm-up round" if not args.quick else "")
-            + f"; stream of {args.deltas:,} deltas; slow stdin {args.stdin_delay:g} s",
+            + f"; stream of {args.deltas:,} deltas; slow stdin {args.stdin_delay:g} s"
+            + f"; a generated history of {args.history_records:,} records",
         ]
     )
 
@@ -504,11 +533,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stdin-delay", type=float, default=1.0, help="the slow producer's delay in seconds")
     parser.add_argument("--no-peer", action="store_true", help="leave out llm")
     parser.add_argument(
+        "--history-records",
+        type=int,
+        default=100_000,
+        help="records in the generated history for stats (default: %(default)s)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=HERE / "results" / "latest.md", help="also write the table here"
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.repeat, args.deltas, args.stdin_delay, args.no_peer = 1, 200, 0.3, True
+        args.history_records = 2000
     return args
 
 
@@ -525,9 +561,15 @@ def run_all(args: argparse.Namespace, llm: Path | None, url: str) -> tuple[Plan,
         )
         if login.returncode != 0:
             raise SystemExit(f"auth login failed: {login.stderr.decode(errors='replace')}")
+        # The catalogue cached, as after a first `ask` (or `models`): asks are priced without fetching it.
+        subprocess.run([cli(), "models"], env=env, capture_output=True, check=False)
         p = plan(env, args, llm)
         if "ask --no-stream" in p.cases:  # a history record for `inspect last`
             measure([p.cases["ask --no-stream"]], repeat=0, warmup=True)
+        if any(name.startswith("stats") for name in p.cases):
+            progress(f"generating a history of {args.history_records:,} records ...")
+            state = Path(tmp) / "big-state" / "inworld-router"
+            generate_history(state / "history.sqlite3", args.history_records)
         load_before = os.getloadavg()[0]
         measure(list(p.cases.values()), args.repeat, warmup=not args.quick)
         return p, (load_before, os.getloadavg()[0])

@@ -2,8 +2,8 @@
 
     python benchmarks/serve.py [--delay S] [--limit N]   # prints its base URL, serves until its stdin closes
 
-Default answers as in the tests ("Hello!", streamed or not). A prompt containing `deltas=N` gets an answer of
-N text deltas of "x " instead, encoded once per N and written in one go, so that the server's own cost stays
+Default answers as in the tests ("Hello!", streamed or not), and the tests' model catalogue. A prompt
+containing `deltas=N` gets an answer of N text deltas of "x " instead, encoded once per N and written in one go, so that the server's own cost stays
 out of the client's timings. It runs apart from the benchmark so that it never competes with it for a GIL.
 
 For the batch benchmarks (benchmarks/batch.py): `--delay S` answers every message after S seconds (a
@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.fixtures_catalog import MODELS, MODELS_PATH
 from tests.router_server import Reply, RouterServer, json_reply, message, sse_events
 
 DELTAS = re.compile(rb"deltas=(\d+)")
@@ -52,6 +53,7 @@ class BenchRouter(RouterServer):
         self._first: float | None = None
         self._last: float | None = None
         super().__init__()
+        self.routes[MODELS_PATH] = json_reply({"models": MODELS})
 
     def next_reply(self, path: str, request_json: Any) -> Reply:
         if path.startswith("/bench/"):

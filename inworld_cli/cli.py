@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn, TextIO, cast
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import ask, auth, batch, compare, conversations, handoff, models, routers
+from inworld_cli.commands import ask, auth, batch, compare, conversations, handoff, models, routers, stats
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.commands.context import environment_of, help_without_subcommand
@@ -38,8 +38,9 @@ app.command("batch")(batch.batch)
 app.command("compare")(compare.compare)
 app.add_typer(auth.app, name="auth")
 app.command("inspect")(inspect_cmd.inspect)
-app.command("history")(history_cmd.history)
+app.add_typer(history_cmd.app, name="history")
 app.add_typer(conversations.app, name="conversations")
+app.command("stats")(stats.stats)
 app.command("models")(models.models)
 app.add_typer(routers.app, name="routers")
 app.command("env")(handoff.env)

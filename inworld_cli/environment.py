@@ -18,6 +18,7 @@ from inworld_cli.store.settings import Overrides, Paths, Settings, require_known
 if TYPE_CHECKING:
     from inworld_cli.router.catalog import Catalog
     from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest, Gate
+    from inworld_cli.router.prices import PriceList
     from inworld_cli.router.transport import Endpoint, Transport
 
 
@@ -125,3 +126,11 @@ class Environment:
         endpoint = self.endpoint(settings)
         cache = Cache(self.paths.cache_dir, endpoint.base_url, endpoint.key)
         return Catalog(self.transport, endpoint, cache, self.clock.time, self.vars)
+
+    def price_list(self, settings: Settings) -> PriceList | None:
+        """The catalogue's prices for the records of a command that sends; None without a key."""
+        if not settings.api_key.value:
+            return None
+        from inworld_cli.router.prices import PriceList
+
+        return PriceList(self.catalog(settings))

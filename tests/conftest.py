@@ -200,3 +200,17 @@ def routed_home(home: Home, router: RouterServer) -> Home:
     home.env["INWORLD_BASE_URL"] = router.url
     home.login()
     return home
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Times are shown in the local zone (and days are local days): pin it to UTC."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()

@@ -159,12 +159,15 @@ class _Ask:
         except CliError as exc:  # no key: recorded like any failed ask
             self.recorder.save(self._record(body, None, error=exc.details, status=exc.status))
             raise
+        if self.settings.history.value or self.chatty:  # a record to save, or a summary that shows the cost
+            self.recorder.prices = self.env.price_list(self.settings)
         writer = answer_writer(self.streams, self.options.as_json, self.options.plain)
         if self.chatty and not self.streams.dumb_terminal:
             from inworld_cli.output.answer import Spinner
 
             self.spinner = Spinner(self.streams.stderr, f"waiting for {body['model']}")
             self.spinner.start()
+        self.recorder.requests_start()
         result = self._show(exchange, writer)
         record = self._record(body, result)
         self.recorder.save(record)

@@ -178,7 +178,7 @@ class _Batch:
         self.endpoint = endpoint
         self.defaults = defaults
         self.results = results
-        self.recorder = Recorder(settings, env.streams)
+        self.recorder = Recorder(settings, env.streams, prices=env.price_list(settings))
         self.batch_id = new_record_id(env.clock.time())
         self.refused: CliError | None = None
         self._notice_until = float("-inf")
@@ -225,6 +225,7 @@ class _Batch:
                 self.recorder.one_connection(),
                 BatchProgress(streams, tally, bar=bar, clock=env.clock) as shown,
             ):
+                self.recorder.requests_start()  # a stale catalogue is fetched alongside: the costs
                 fanout.start()
                 try:
                     for job, event in fanout.events():

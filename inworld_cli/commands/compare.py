@@ -81,7 +81,8 @@ def run_compare(options: CompareOptions, env: Environment) -> int:
         build_body(dataclasses.replace(parameters, model=model), [user_turn(prompt)], stream=True)
         for model in models
     ]
-    return _Compare(options, models, env, Recorder(settings, streams)).run(bodies, settings.retries.value)
+    recorder = Recorder(settings, streams, prices=env.price_list(settings))
+    return _Compare(options, models, env, recorder).run(bodies, settings.retries.value)
 
 
 class _Compare:
@@ -118,6 +119,7 @@ class _Compare:
         with self.recorder.one_connection():
             if self.view is not None:
                 self.view.start()
+            self.recorder.requests_start()  # a stale catalogue is fetched alongside: the costs of the table
             fanout.start()
             try:
                 for job, event in fanout.events():

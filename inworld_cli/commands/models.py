@@ -14,17 +14,19 @@ from inworld_cli.core.text import describe_age
 from inworld_cli.environment import Environment
 from inworld_cli.output.catalogue import model_row
 from inworld_cli.output.console import json_text
-from inworld_cli.output.tables import Column, print_table
+from inworld_cli.output.tables import Column, Step, print_table
 from inworld_cli.router.catalog import Fetched
 from inworld_cli.store.settings import Overrides
 
 COLUMNS = (
-    Column("MODEL"),
+    Column("MODEL", min_width=16, keep_end=True),
     Column("PROVIDER"),
     Column("CONTEXT", numeric=True),
     Column("$/M IN", numeric=True),
     Column("$/M OUT", numeric=True),
 )
+# On a narrow terminal, first step first: the context, then the provider go; then model ids are shortened.
+NARROWING: tuple[Step, ...] = (("drop", "CONTEXT"), ("drop", "PROVIDER"), ("shrink", "MODEL"))
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def run_models(options: ModelsOptions, env: Environment) -> None:
     rows = sorted(
         (model_row(item, grouped) for item in items), key=lambda row: (row[1].lower(), row[0].lower())
     )
-    print_table(env.streams, COLUMNS, rows)
+    print_table(env.streams, COLUMNS, rows, narrowing=NARROWING)
 
 
 def models(

@@ -88,6 +88,30 @@ ModelsOption = Annotated[
         autocompletion=_complete_model,
     ),
 ]
+# -- what history, stats and their housekeeping select -----------------------------------------------------
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="7d|DATE",
+        help="Only requests made since then: a span back from now (90m, 12h, 7d, 2w) or a local date "
+        "(2026-11-01, 2026-11-01T14:30).",
+        show_default=False,
+    ),
+]
+ModelFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="Only requests that asked for or were served by MODEL: a whole id, its name "
+        "(claude-opus-4-6), a provider (anthropic), or a pattern ('*opus*').",
+        show_default=False,
+        autocompletion=_complete_model,
+    ),
+]
 RefreshOption = Annotated[
     bool, typer.Option("--refresh", help="Ask the router again instead of using the cache.")
 ]

@@ -1,5 +1,5 @@
-"""History records of exchanges, built and saved the same way by every command that sends (ask, and the
-commands of many requests): from the exchange's result, however it ended."""
+"""History records of exchanges, built, priced and saved the same way by every command that sends (ask, and
+the commands of many requests): from the exchange's result, however it ended."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from inworld_cli.errors import ErrorDetails, ExitStatus
 if TYPE_CHECKING:
     from inworld_cli.output.console import Streams
     from inworld_cli.router.exchange import ExchangeResult
+    from inworld_cli.router.prices import PriceList
     from inworld_cli.store.history import HistoryError
     from inworld_cli.store.settings import Settings
 
@@ -25,9 +26,15 @@ class Recorder:
 
     settings: Settings
     streams: Streams
+    prices: PriceList | None = None  # the catalogue's prices: each record gets the cost of what it used
     _add: Callable[[Record], None] | None = field(default=None, init=False, repr=False)
     _unsaved: int = field(default=0, init=False, repr=False)
     _unopened: bool = field(default=False, init=False, repr=False)  # one_connection could not open it
+
+    def requests_start(self) -> None:
+        """Call as the first request starts: a missing or stale catalogue is fetched alongside it."""
+        if self.prices is not None:
+            self.prices.refresh_alongside()
 
     def record(
         self,
@@ -47,7 +54,7 @@ class Recorder:
         if status is None:
             status = result.error.status if result is not None and result.error else ExitStatus.OK
         message = result.message if result is not None else None
-        return Record(
+        record = Record(
             id=new_record_id(created),
             created_at=utc_timestamp(created),
             profile=self.settings.profile.value,
@@ -63,6 +70,9 @@ class Recorder:
             partial=message is not None and not (result is not None and result.complete),
             **links,  # type: ignore[arg-type]
         )
+        if self.prices is not None and message is not None:
+            record.cost = self.prices.cost(record.served_model, record.usage)
+        return record
 
     def save(self, record: Record) -> None:
         """Into history, unless logging is off; a history that cannot be written is a warning, never the

@@ -15,10 +15,23 @@ from inworld_cli.environment import Environment
 from inworld_cli.errors import UsageError
 from inworld_cli.output.console import json_text
 from inworld_cli.output.router_tree import print_outline, router_outline, router_row
-from inworld_cli.output.tables import Column, print_table
+from inworld_cli.output.tables import Column, Step, print_table
 from inworld_cli.store.settings import Overrides
 
-COLUMNS = (Column("ID"), Column("NAME"), Column("ROUTES", numeric=True), Column("DEFAULT ROUTE"))
+COLUMNS = (
+    Column("ID"),
+    Column("NAME", min_width=10),
+    Column("ROUTES", numeric=True),
+    Column("DEFAULT ROUTE", min_width=20),
+)
+# On a narrow terminal, first step first: the default route and the name are shortened, then they go.
+NARROWING: tuple[Step, ...] = (
+    ("shrink", "DEFAULT ROUTE"),
+    ("shrink", "NAME"),
+    ("drop", "ROUTES"),
+    ("drop", "NAME"),
+    ("drop", "DEFAULT ROUTE"),
+)
 
 app = typer.Typer(
     help="List the saved routers, or draw one: its routes, conditions, weighted variants and defaults.",
@@ -44,7 +57,7 @@ def run_list(options: RoutersOptions, env: Environment) -> None:
     elif not items:
         env.streams.err("no saved routers (create them in the Inworld Portal)")
     else:
-        print_table(env.streams, COLUMNS, [router_row(item) for item in items])
+        print_table(env.streams, COLUMNS, [router_row(item) for item in items], narrowing=NARROWING)
 
 
 def run_show(router: str, options: RoutersOptions, env: Environment) -> None:

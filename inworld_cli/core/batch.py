@@ -13,8 +13,10 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from inworld_cli.core.pricing import recorded_usd
 from inworld_cli.core.record import Record, text_of
 from inworld_cli.core.request import Parameters, build_body, undecodable, user_turn
 from inworld_cli.core.routing_options import apply_routing
@@ -262,7 +264,7 @@ class Tally:
     requests: int = 0  # HTTP requests, retries included
     input_tokens: int = 0
     output_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: Decimal = Decimal(0)  # exact: float sums drift (0.0075393000000000005)
     unpriced: int = 0  # finished items whose cost is not known
 
     @property
@@ -282,8 +284,8 @@ class Tally:
         self.output_tokens += (
             tokens_out if isinstance(tokens_out, int) and not isinstance(tokens_out, bool) else 0
         )
-        usd = record.cost.get("usd") if record.cost else None
-        if isinstance(usd, int | float) and not isinstance(usd, bool) and math.isfinite(usd):
+        usd = recorded_usd(record.cost)
+        if usd is not None:
             self.cost_usd += usd
         else:
             self.unpriced += 1

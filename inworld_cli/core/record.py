@@ -111,6 +111,15 @@ class Record:
         return self.trace.generation_id
 
     @property
+    def prompt(self) -> str:
+        """The last user turn (what was asked): its text, with other blocks named, e.g. `[image]`."""
+        messages = self.request.get("messages")
+        for message in reversed(messages if isinstance(messages, list) else []):
+            if isinstance(message, dict) and message.get("role") == "user":
+                return _turn_text(message.get("content"))
+        return ""
+
+    @property
     def usage(self) -> dict[str, Any]:
         usage = (self.response or {}).get("usage")
         return usage if isinstance(usage, dict) else {}
@@ -121,3 +130,15 @@ def base_url_host(base_url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(base_url).netloc.rpartition("@")[2]
+
+
+def _turn_text(content: object) -> str:
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content if isinstance(content, list) else []:
+        if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        elif isinstance(block, dict):
+            parts.append(f"[{block.get('type', 'block')}]")
+    return " ".join(parts)

@@ -26,3 +26,13 @@ def describe_age(seconds: float) -> str:
     if seconds < 36 * 3600:
         return f"{round(seconds / 3600)} h"
     return f"{round(seconds / 86400)} days"
+
+
+def describe_size(size: int) -> str:
+    """A file size people read at a glance: 812 bytes, 14.2 kB, 48.3 MB, 1.2 GB (powers of 1000)."""
+    units = ("bytes", "kB", "MB", "GB", "TB")
+    value, unit = float(size), 0
+    while value >= 1000 and unit < len(units) - 1:
+        value /= 1000
+        unit += 1
+    return f"{size} bytes" if unit == 0 else f"{value:.1f} {units[unit]}"

@@ -3,22 +3,23 @@ summary line at the end. rich is imported only when the bar is drawn."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from inworld_cli.core.batch import Tally
 from inworld_cli.output.console import Streams
+from inworld_cli.output.cost import UNPRICED, usd
 from inworld_cli.output.timeline import format_duration
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
 
-def cost_text(usd: float, priced: int, unpriced: int) -> str:
-    """$0.0123, $0.0123 + 3 unpriced, or unpriced: a request without a known price is never $0."""
+def cost_text(amount: Decimal, priced: int, unpriced: int) -> str:
+    """$0.012, $0.012 + 3 unpriced, or unpriced: a request without a known price is never $0."""
     if not priced:
-        return "unpriced"
-    text = f"${usd:.4f}" if usd < 100 else f"${usd:,.2f}"
-    return text + (f" + {unpriced} unpriced" if unpriced else "")
+        return UNPRICED
+    return usd(amount) + (f" + {unpriced} unpriced" if unpriced else "")
 
 
 def summary_text(tally: Tally, elapsed: float, *, skipped: int = 0) -> str:

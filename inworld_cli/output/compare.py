@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from inworld_cli.core.pricing import recorded_usd
 from inworld_cli.core.record import Record, text_of
 from inworld_cli.core.trace import as_millis
-from inworld_cli.output.batch import cost_text
 from inworld_cli.output.console import sanitize
-from inworld_cli.output.tables import Column, aligned_table
+from inworld_cli.output.cost import cost_cell
+from inworld_cli.output.tables import Column, Step, left_out_note, table_lines
 from inworld_cli.output.timeline import MARKS, MISSING, format_duration, tokens_text
 
 if TYPE_CHECKING:
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
 MIN_COLUMN_WIDTH = 40
 REFRESH_PER_SECOND = 8
 TABLE_COLUMNS = (
-    Column("requested"),
-    Column("served"),
+    Column("requested", min_width=12, keep_end=True),
+    Column("served", min_width=12, keep_end=True),
     Column("attempts"),
     Column("ttft", numeric=True),
     Column("total", numeric=True),
@@ -34,6 +36,14 @@ TABLE_COLUMNS = (
     Column("tokens/s", numeric=True),
     Column("cost"),
     Column(""),
+)
+# What gives way on a narrow terminal, in order (the marks and the times stay).
+NARROWING: tuple[Step, ...] = (
+    ("drop", "tokens/s"),
+    ("shrink", "requested"),
+    ("shrink", "served"),
+    ("drop", "attempts"),
+    ("drop", "tokens"),
 )
 
 
@@ -59,9 +69,8 @@ def _ok(record: Record) -> bool:
     return record.exit_status == 0 and record.error is None
 
 
-def _cost(record: Record) -> float | None:
-    usd = (record.cost or {}).get("usd")
-    return float(usd) if isinstance(usd, int | float) and not isinstance(usd, bool) else None
+def _cost(record: Record) -> Decimal | None:
+    return recorded_usd(record.cost)
 
 
 def tokens_per_second(record: Record) -> float | None:
@@ -85,7 +94,7 @@ def marks(records: list[Record]) -> list[list[str]]:
         )
     priced = [i for i in answered if _cost(records[i]) is not None]
     if len(priced) > 1:
-        found[min(priced, key=lambda i: _cost(records[i]) or 0.0)].append("cheapest")
+        found[min(priced, key=lambda i: _cost(records[i]) or Decimal(0))].append("cheapest")
     return found
 
 
@@ -102,7 +111,6 @@ def table_rows(columns: list[Answer]) -> list[list[str]]:
         trace = record.trace
         attempts = f"{len(trace.attempts)} " + "".join(MARKS[a.success] for a in trace.attempts)
         speed = tokens_per_second(record)
-        cost = _cost(record)
         rows.append(
             [
                 column.model,
@@ -112,7 +120,7 @@ def table_rows(columns: list[Answer]) -> list[list[str]]:
                 format_duration(as_millis(record.timings.get("total_ms"))),
                 tokens_text(record.response) or MISSING,
                 f"{speed:.1f}" if speed is not None else MISSING,
-                cost_text(cost, 1, 0) if cost is not None else "unpriced" if _ok(record) else MISSING,
+                cost_cell(record.cost, record.usage) if _ok(record) else MISSING,
                 ", ".join(note) if _ok(record) else f"{MARKS[False]} failed",
             ]
         )
@@ -202,9 +210,15 @@ class CompareView:
                 console.print(Rule(f"{sanitize(model)}  {status}", align="left", style="dim"))
                 console.print(body(text, error))
         rows = table_rows(self.columns)
-        styles = ["red" if row[-1].startswith(MARKS[False]) else None for row in rows]
+        lines, left_out = table_lines(TABLE_COLUMNS, rows, console.width, NARROWING)
+        for line, row in zip(lines[1:], rows, strict=True):
+            if row[-1].startswith(MARKS[False]):
+                line.stylize("red")
         console.print()
-        console.print(aligned_table(TABLE_COLUMNS, rows, styles), soft_wrap=True)
+        for line in lines:
+            console.print(line, soft_wrap=True)
+        if left_out:
+            console.print(left_out_note(left_out, console.width), style="dim")
 
 
 def side_by_side(width: int, count: int) -> bool:

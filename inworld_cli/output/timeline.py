@@ -152,6 +152,8 @@ def _facts(record: Record, trace: RoutingTrace) -> list[Fact]:
     tokens = tokens_text(response)
     pretty = " ".join([f"{tokens} tokens (in→out)", *others]) if tokens else None
     facts.append(Fact("usage", " ".join(pairs) or MISSING, pretty))
+    if record.id:  # a history record: its price as of the request (a bare response has none)
+        facts += _cost_facts(record)
     ttft, total = as_millis(record.timings.get("ttft_ms")), as_millis(record.timings.get("total_ms"))
     facts.append(Fact("client_ttft_ms", format_ms_plain(ttft), format_duration(ttft), label="client ttft"))
     facts.append(
@@ -162,6 +164,51 @@ def _facts(record: Record, trace: RoutingTrace) -> list[Fact]:
     error = error_text(record.error)
     if error:
         facts.append(Fact("error", error, alarm=True))
+    return facts
+
+
+_PRICE_KEYS = ("model", "usd_per_input_token", "usd_per_output_token", "priced_at")
+
+
+def _cost_facts(record: Record) -> list[Fact]:
+    """cost: what the request cost (`unpriced`, or `-` without tokens); price: the catalogue entry and
+    the prices it was charged at, as of when the catalogue was fetched."""
+    from inworld_cli.core.catalogue import decimal_of
+    from inworld_cli.core.pricing import recorded_usd
+    from inworld_cli.output.catalogue import per_million
+    from inworld_cli.output.cost import cost_cell, exact, usd
+
+    cost = record.cost or {}
+    amount = recorded_usd(cost)
+    if amount is None:
+        return [Fact("cost", cost_cell(None, record.usage))]
+
+    def plain(value: object) -> str:
+        number = decimal_of(value) if isinstance(value, int | float) else None
+        return exact(number) if number is not None else format_value(value)
+
+    def dollars(key: str) -> str:
+        number = decimal_of(cost.get(key))
+        return usd(number) if number is not None else "?"
+
+    def pairs(keys: list[str]) -> str:
+        return " ".join(f"{_one_line(str(key))}={plain(cost[key])}" for key in keys)
+
+    facts = [
+        Fact(
+            "cost",
+            pairs([key for key in cost if key not in _PRICE_KEYS]),
+            f"{usd(amount)}  (in {dollars('input_usd')} + out {dollars('output_usd')})",
+        )
+    ]
+    priced = [key for key in _PRICE_KEYS if key in cost]
+    if priced:
+        pretty = _one_line(str(cost.get("model", "?")))
+        pretty += f" at ${per_million(cost.get('usd_per_input_token'))} in, "
+        pretty += f"${per_million(cost.get('usd_per_output_token'))} out per million tokens"
+        if isinstance(cost.get("priced_at"), str):
+            pretty += f", as of {local_time(cost['priced_at'])[:16]}"
+        facts.append(Fact("price", pairs(priced), pretty))
     return facts
 
 
@@ -411,87 +458,49 @@ def print_timeline(record: Record, console: Console, *, plain: bool, content: bo
 
 # -- the summary line ---------------------------------------------------------------------------------
 
+# What the summary line gives up, first to last, when the terminal is too narrow for all of it.
+_SUMMARY_DROP_ORDER = ("generation id", "tokens", "ttft", "cost", "attempts")
+
 
 def summary_line(record: Record, width: int | None = None) -> str:
-    """anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · gen-failover-42
+    """anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · $0.0013 ·
+    gen-failover-42; within `width` cells by leaving parts out (the served model always stays). A long
+    generation id is first shortened to its first 8 characters (`inspect` finds a record by them)."""
+    from inworld_cli.output.cost import NO_TOKENS, cost_cell
 
-    Fitted into `width` columns: first the generation id is shortened to its first 8 characters (enough
-    for `inspect`), then the tokens, the generation id and the time to first token give way, in that order.
-    """
+    trace = trace_of_response(record.response)
+    parts: dict[str, str] = {"model": _text(record.served_model) or _text(record.requested_model) or "?"}
+    if not trace.present:
+        parts["attempts"] = "no routing metadata"
+    elif trace.attempts:
+        parts["attempts"] = attempts_text(trace)
+    ttft = as_millis(record.timings.get("ttft_ms"))
+    if ttft is not None:
+        parts["ttft"] = f"ttft {format_duration(ttft)}"
+    tokens = tokens_text(record.response)
+    if tokens:
+        parts["tokens"] = f"{tokens} tokens"
+    cost = cost_cell(record.cost, record.usage)
+    if cost != NO_TOKENS:
+        parts["cost"] = cost
+    if trace.generation_id:
+        parts["generation id"] = _one_line(trace.generation_id)
+    line = " · ".join(parts.values())
+    for name in _SUMMARY_DROP_ORDER:
+        if width is None or _cells(line) <= width:
+            break
+        generation_id = parts.get(name, "")
+        if name == "generation id" and len(generation_id) > 9 and not generation_id.endswith("…"):
+            parts[name] = generation_id[:8] + "…"  # first shortened: `inspect` finds a record by 8 characters
+            line = " · ".join(parts.values())
+            if _cells(line) <= width:
+                break
+        parts.pop(name, None)
+        line = " · ".join(parts.values())
+    return line
+
+
+def _cells(text: str) -> int:
     from rich.cells import cell_len
 
-    trace = trace_of_response(record.response)
-    head = [_text(record.served_model) or _text(record.requested_model) or "?"]
-    if not trace.present:
-        head.append("no routing metadata")
-    elif trace.attempts:
-        head.append(attempts_text(trace))
-    ttft = as_millis(record.timings.get("ttft_ms"))
-    tail: dict[str, str | None] = {
-        "ttft": f"ttft {format_duration(ttft)}" if ttft is not None else None,
-        "tokens": f"{tokens}" + " tokens" if (tokens := tokens_text(record.response)) else None,
-        "id": _one_line(trace.generation_id) if trace.generation_id else None,
-    }
-
-    def line() -> str:
-        return " · ".join([*head, *(part for part in tail.values() if part)])
-
-    shortened = tail["id"][:8] + "…" if tail["id"] and len(tail["id"]) > 9 else tail["id"]
-    for give_way in (("id", shortened), ("tokens", None), ("id", None), ("ttft", None)):
-        if width is None or cell_len(line()) <= width:
-            break
-        tail[give_way[0]] = give_way[1]
-    return line()
-
-
-# -- the history list ---------------------------------------------------------------------------------
-
-HISTORY_COLUMNS = ("id", "time", "requested", "served", "attempts", "ttft", "tokens", "outcome")
-
-
-def history_row(record: Record, short_id: str) -> tuple[str, ...]:
-    """One `history` line: the attempts column marks each failover with ✗ (e.g. `3 ✗✗✓`)."""
-    trace = trace_of_response(record.response)
-    attempts = f"{len(trace.attempts)} " + "".join(MARKS[a.success] for a in trace.attempts)
-    return (
-        sanitize(short_id),
-        local_time(record.created_at) if record.created_at else MISSING,
-        _text(record.requested_model) or MISSING,
-        _text(record.served_model) or MISSING,
-        attempts if trace.attempts else MISSING,
-        format_duration(as_millis(record.timings.get("ttft_ms"))),
-        tokens_text(record.response) or MISSING,
-        outcome_text(record),
-    )
-
-
-def _aligned(rows: list[tuple[str, ...]]) -> list[list[str]]:
-    """Cells padded to their column's width (the last column is left ragged)."""
-    table = [HISTORY_COLUMNS, *rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HISTORY_COLUMNS) - 1)]
-    return [
-        [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]] for row in table
-    ]
-
-
-def history_text(rows: list[tuple[str, ...]]) -> str:
-    """Aligned columns under a header, for pipes (`--json` is the format for programs)."""
-    return "".join("  ".join(cells) + "\n" for cells in _aligned(rows))
-
-
-def history_table(rows: list[tuple[str, ...]]) -> RenderableType:
-    """The same aligned columns for a terminal, header in bold and outcomes coloured. Lines are not
-    wrapped by rich (print with soft_wrap): a column table that squeezes model names into fragments
-    reads worse than a line the terminal wraps."""
-    from rich.text import Text
-
-    text = Text()
-    for index, cells in enumerate(_aligned(rows)):
-        if index == 0:
-            text.append("  ".join(cells).rstrip(), style="bold")
-        else:
-            text.append("  ".join(cells[:-1]) + "  ")
-            text.append(cells[-1], style="green" if cells[-1] == "ok" else "red")
-        text.append("\n")
-    text.rstrip()
-    return text
+    return cell_len(text)

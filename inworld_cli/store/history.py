@@ -1,9 +1,10 @@
 """The history store: one SQLite row per request, safe when many `ask` processes write at once.
 
-Each row keeps the whole record as JSON plus a few indexed columns for lookups. The database lives in the
-state dir (0700) and is 0600 whatever the umask. WAL journaling and a busy timeout let twenty or fifty
-parallel writers queue up instead of failing; the schema version lives in `PRAGMA user_version` and moves
-forward only through MIGRATIONS.
+Each row keeps the whole record as JSON plus columns for lookups, filters and `stats`. The database lives
+in the state dir (0700) and is 0600 whatever the umask. WAL journaling and a busy timeout let twenty or
+fifty parallel writers queue up instead of failing; the schema version lives in `PRAGMA user_version` and
+moves forward only through MIGRATIONS. Removing records (`rm`, `prune`) gives the space back to the disk:
+new databases use incremental auto-vacuum, older ones are rebuilt once (VACUUM) and switched to it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inworld_cli.core.record import Record
+from inworld_cli.core.history_filter import HistoryFilter
+from inworld_cli.core.record import Record, utc_timestamp
 from inworld_cli.core.text import NOT_UTF8
 from inworld_cli.errors import LocalError, UsageError
 from inworld_cli.store.blobs import MARKER, externalize, restore
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # loaded by the conversation methods alone: `inspect` and com
 
 BUSY_TIMEOUT_S = 10.0
 _BATCH = 500  # ids per `IN (...)`: well under SQLite's limit on parameters
+SQL_INT_MAX = 2**63 - 1  # SQLite's largest integer: a larger count from the command line means "all"
 
 # MIGRATIONS[n] moves a database from user_version n to n + 1. Append, never edit a shipped step.
 MIGRATIONS: list[str] = [
@@ -91,6 +94,15 @@ MIGRATIONS: list[str] = [
         DELETE FROM record_blobs WHERE record_id = OLD.id;
     END;
     """,
+    # `stats` measures tokens per second on streamed answers only (a whole answer's first token arrives
+    # with its last); it reads every column it needs from one covering index, never the rows, whose JSON
+    # would be read along.
+    """
+    ALTER TABLE records ADD COLUMN streamed INTEGER;
+    UPDATE records SET streamed = json_extract(data, '$.request.stream') WHERE json_valid(data);
+    CREATE INDEX records_stats ON records (created_at, served_model, requested_model, exit_status,
+        error_type, attempts, ttft_ms, total_ms, input_tokens, output_tokens, cost_usd, streamed);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -139,10 +151,35 @@ def _insert(conn: sqlite3.Connection, record: Record, data: str) -> None:
         "error_type": _storable(str((record.error or {}).get("type")))
         if (record.error or {}).get("type")
         else None,
+        "streamed": record.request.get("stream") if isinstance(record.request.get("stream"), bool) else None,
     }
     names = ", ".join(columns)
     marks = ", ".join("?" * len(columns))
     conn.execute(f"INSERT INTO records ({names}) VALUES ({marks})", tuple(columns.values()))  # noqa: S608
+
+
+def _write(conn: sqlite3.Connection, record: Record) -> None:
+    """The record's row, its attachments stored once by their SHA-256, and its links to them."""
+    stored = record.to_json()
+    stored["request"], blobs = externalize(record.request)
+    _insert(conn, record, _storable_json(stored))
+    for digest, raw in blobs.items():
+        conn.execute(
+            "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)", (digest, len(raw), raw)
+        )
+        conn.execute("INSERT INTO record_blobs (record_id, sha256) VALUES (?, ?)", (record.id, digest))
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE (the write lock up front) … COMMIT, or ROLLBACK on any failure."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _number(value: object) -> float | None:
@@ -168,6 +205,85 @@ def _statements(script: str) -> Iterator[str]:
 
 def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
+
+
+# -- filters: one clause per HistoryFilter field (a new filter is a field and a function here) --------------
+
+Clause = tuple[str, tuple[object, ...]]
+
+
+def _since(selection: HistoryFilter) -> Clause | None:
+    return ("created_at >= ?", (utc_timestamp(selection.since),)) if selection.since is not None else None
+
+
+def _before(selection: HistoryFilter) -> Clause | None:
+    return ("created_at < ?", (utc_timestamp(selection.before),)) if selection.before is not None else None
+
+
+def _model(selection: HistoryFilter) -> Clause | None:
+    """The requested or served model is the given id, or has it as its name after the provider
+    (`claude-opus-4-6`), or as its provider (`anthropic`), or matches it as a pattern (`*opus*`, with `*`,
+    `?` and `[…]`); case-insensitive."""
+    wanted = (selection.model or "").strip().lower()
+    if not wanted:
+        return None
+    tests: list[str] = []
+    params: list[object] = []
+    for column in ("requested_model", "served_model"):
+        if any(char in wanted for char in "*?["):
+            tests.append(f"lower({column}) GLOB ?")
+            params.append(wanted)
+            continue
+        tests.append(f"lower({column}) = ?")
+        params.append(wanted)
+        if "/" not in wanted:
+            tests.append(f"substr(lower({column}), ?) = ?")
+            params += [-(len(wanted) + 1), "/" + wanted]
+            tests.append(f"substr(lower({column}), 1, ?) = ?")
+            params += [len(wanted) + 1, wanted + "/"]
+    return "(" + " OR ".join(tests) + ")", tuple(params)
+
+
+def _failed(selection: HistoryFilter) -> Clause | None:
+    return ("(exit_status != 0 OR error_type IS NOT NULL)", ()) if selection.failed else None
+
+
+# The prompt is every text the request sent (user turns, earlier answers of a conversation, the system
+# prompt), the answer every text block received; matched case-insensitively by iw_contains (below).
+_SEARCH = """(
+    EXISTS (SELECT 1 FROM json_tree(records.data, '$.request') AS node
+            WHERE node.type = 'text' AND node.key IN ('content', 'text', 'system')
+            AND iw_contains(node.value, ?))
+    OR EXISTS (SELECT 1 FROM json_tree(records.data, '$.response.content') AS node
+            WHERE node.type = 'text' AND node.key = 'text' AND iw_contains(node.value, ?)))"""
+
+
+def _search(selection: HistoryFilter) -> Clause | None:
+    if not selection.search:
+        return None
+    needle = selection.search.casefold()
+    return _SEARCH, (needle, needle)
+
+
+def _conversation(selection: HistoryFilter) -> Clause | None:
+    if selection.conversation is None:
+        return None
+    return "(conversation_id = ? OR (conversation_id IS NULL AND id = ?))", (selection.conversation,) * 2
+
+
+_CLAUSES = (_since, _before, _model, _failed, _search, _conversation)
+
+
+def where_clause(selection: HistoryFilter | None) -> Clause:
+    """`WHERE …` (or nothing) selecting the filter's records, and its parameters."""
+    found = [clause for make in _CLAUSES if selection and (clause := make(selection)) is not None]
+    if not found:
+        return "", ()
+    return "WHERE " + " AND ".join(sql for sql, _ in found), tuple(p for _, params in found for p in params)
+
+
+def _contains(text: object, needle: str) -> bool:
+    return isinstance(text, str) and needle in text.casefold()
 
 
 def _common_prefix_length(a: str, b: str) -> int:
@@ -227,17 +343,12 @@ class HistoryStore:
                 f"inworld-router understands ({SCHEMA_VERSION})",
                 hint="upgrade inworld-router, or move the file aside",
             )
-        conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see the new version
-        try:
+        with _transaction(conn):  # one process migrates; the others wait, then see the new version
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for step in MIGRATIONS[version:]:
                 for statement in _statements(step):
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     @contextlib.contextmanager
     def _connect(self, action: str) -> Iterator[sqlite3.Connection]:
@@ -256,7 +367,12 @@ class HistoryStore:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a write takes the lock up front.
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.create_function("iw_contains", 2, _contains, deterministic=True)
             if not self._ready:
+                if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                    # A new file: space freed by `rm` and `prune` can go back to the disk. Only possible
+                    # before the first table (and before WAL, which writes the header).
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 self._use_wal(conn)
                 self._migrate(conn)
                 self._ready = True
@@ -302,30 +418,73 @@ class HistoryStore:
                 conn.execute("PRAGMA synchronous = NORMAL")
 
             def add(record: Record) -> None:
-                stored = record.to_json()
-                stored["request"], blobs = externalize(record.request)
-                data = _storable_json(stored)
                 try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        _insert(conn, record, data)
-                        for digest, raw in blobs.items():
-                            conn.execute(
-                                "INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES (?, ?, ?)",
-                                (digest, len(raw), raw),
-                            )
-                            conn.execute(
-                                "INSERT INTO record_blobs (record_id, sha256) VALUES (?, ?)",
-                                (record.id, digest),
-                            )
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        conn.execute("ROLLBACK")
-                        raise
+                    with _transaction(conn):
+                        _write(conn, record)
                 except sqlite3.Error as exc:
                     raise self._translate(exc, "write") from exc
 
             yield add
+
+    def add_many(self, records: list[Record]) -> None:
+        """In one transaction: all or none."""
+        with self._connect("write") as conn, _transaction(conn):
+            for record in records:
+                _write(conn, record)
+
+    def remove(self, refs: list[str]) -> list[str]:
+        """Remove the records that `refs` name ("last", ids or unique prefixes), and give their space back.
+        Every ref is resolved first: one that matches nothing, or several records, removes nothing."""
+        ids = list(dict.fromkeys(self.find(ref, by_generation_id=False).id for ref in refs))
+        with self._connect("write") as conn:
+            conn.execute("PRAGMA secure_delete = ON")  # a removed prompt leaves no copy in free pages
+            with _transaction(conn):
+                conn.executemany("DELETE FROM records WHERE id = ?", [(i,) for i in ids])
+            self._shrink(conn)
+        return ids
+
+    def prune(self, before: float | None, keep: int | None, *, dry_run: bool = False) -> int:
+        """Remove the records made before `before` and those beyond the newest `keep`; how many (with
+        dry_run: would be). The file shrinks afterwards."""
+        tests: list[str] = []
+        params: list[object] = []
+        if before is not None:
+            tests.append("created_at < ?")
+            params.append(utc_timestamp(before))
+        if keep is not None:
+            tests.append("id < (SELECT id FROM records ORDER BY id DESC LIMIT 1 OFFSET ?)" if keep else "1")
+            params += [min(keep, SQL_INT_MAX) - 1] if keep else []
+        if not tests or not self.exists():
+            return 0
+        where = " OR ".join(tests)  # each is one of the literals above; values travel as parameters
+        with self._connect("write") as conn:
+            count = int(conn.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0])  # noqa: S608
+            if dry_run:
+                return count
+            conn.execute("PRAGMA secure_delete = ON")
+            with _transaction(conn):
+                conn.execute(f"DELETE FROM records WHERE {where}", params)  # noqa: S608
+            self._shrink(conn)
+        return count
+
+    @staticmethod
+    def _shrink(conn: sqlite3.Connection) -> None:
+        """Give free pages back to the file system, and empty the write-ahead log."""
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:  # incremental
+            # executescript runs the pragma to its end; execute() would free one page per call.
+            conn.executescript("PRAGMA incremental_vacuum;")
+        else:  # a database from before incremental auto-vacuum: rebuilt once, and switched to it
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def size(self) -> int:
+        """Bytes on disk: the database and its write-ahead log."""
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+        return total
 
     def _check_parents(self) -> None:
         """No file is no history, unless a file stands where a directory of its path should be."""
@@ -341,7 +500,8 @@ class HistoryStore:
     # -- reading -------------------------------------------------------------------------------------
     # Reads never create the database: with no file there is simply no history yet.
 
-    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    def rows(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        """The rows of one query (none when there is no database yet); any failure is a HistoryError."""
         if not self.exists():
             self._check_parents()
             return []
@@ -351,7 +511,8 @@ class HistoryStore:
     def _records(self, where: str, params: tuple[object, ...], limit: int) -> list[Record]:
         """Records, newest first, with what they sent put back together (attachments included)."""
         # `where` is always one of this module's own literals; values travel as parameters.
-        rows = self._rows(f"SELECT id, data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
+        limit = min(limit, SQL_INT_MAX)  # `-n 99999999999999999999` means all, not an overflow
+        rows = self.rows(f"SELECT id, data FROM records {where} ORDER BY id DESC LIMIT ?", (*params, limit))  # noqa: S608
         linked = self._linked_blobs([record_id for record_id, data in rows if MARKER in data])
         shared: dict[tuple[str, str], str] = {}  # a file sent by ten turns is one string in memory
         return [self._load(data, linked.get(record_id, {}), shared) for record_id, data in rows]
@@ -361,7 +522,7 @@ class HistoryStore:
         found: dict[str, dict[str, bytes]] = {}
         for start in range(0, len(record_ids), _BATCH):
             chunk = record_ids[start : start + _BATCH]
-            rows = self._rows(
+            rows = self.rows(
                 "SELECT link.record_id, blobs.sha256, blobs.data FROM record_blobs AS link "  # noqa: S608
                 f"JOIN blobs ON blobs.sha256 = link.sha256 WHERE link.record_id IN ({', '.join('?' * len(chunk))})",
                 tuple(chunk),
@@ -390,13 +551,14 @@ class HistoryStore:
         found = self._records("", (), 1)
         return found[0] if found else None
 
-    def recent(self, limit: int) -> list[Record]:
-        """The newest `limit` records, newest first."""
-        return self._records("", (), max(limit, 0))
+    def recent(self, limit: int, selection: HistoryFilter | None = None) -> list[Record]:
+        """The newest `limit` records (that the filter selects), newest first."""
+        where, params = where_clause(selection)
+        return self._records(where, params, max(limit, 0))
 
-    def find(self, ref: str) -> Record:
-        """ "last", an id, a unique id prefix, or a generation_id or its first 8 or more characters (the
-        newest record carrying it)."""
+    def find(self, ref: str, *, by_generation_id: bool = True) -> Record:
+        """ "last", an id, a unique id prefix, or (by_generation_id) a generation_id or its first 8 or more
+        characters (the newest record carrying it)."""
         ref = ref.strip()
         if ref in ("", "last"):
             latest = self.latest()
@@ -407,15 +569,18 @@ class HistoryStore:
                 )
             return latest
         if NOT_UTF8.search(ref):  # no id holds such text, and SQLite could not even take it
-            raise self._unknown(ref)
-        exact = self._records("WHERE id = ? OR generation_id = ?", (ref.lower(), ref), 1)
+            raise self._unknown(ref, by_generation_id)
+        if by_generation_id:
+            exact = self._records("WHERE id = ? OR generation_id = ?", (ref.lower(), ref), 1)
+        else:
+            exact = self._records("WHERE id = ?", (ref.lower(),), 1)
         if exact:
             return exact[0]
         candidates = self._records("WHERE substr(id, 1, ?) = ?", (len(ref), ref.lower()), 2)
         if len(candidates) == 1:
             return candidates[0]
         if candidates:
-            count = self._rows(
+            count = self.rows(
                 "SELECT count(*) FROM records WHERE substr(id, 1, ?) = ?", (len(ref), ref.lower())
             )
             raise UsageError(
@@ -423,14 +588,16 @@ class HistoryStore:
             )
         # The start of a generation id, as `ask`'s summary line shortens it: the newest record carrying one.
         prefix = ref.removesuffix("…")
-        if len(prefix) >= 8:
+        if by_generation_id and len(prefix) >= 8:
             found = self._records("WHERE substr(generation_id, 1, ?) = ?", (len(prefix), prefix), 1)
             if found:
                 return found[0]
-        raise self._unknown(ref)
+        raise self._unknown(ref, by_generation_id)
 
     @staticmethod
-    def _unknown(ref: str) -> UsageError:
+    def _unknown(ref: str, by_generation_id: bool = True) -> UsageError:
+        if not by_generation_id:
+            return UsageError(f"no history record matches '{ref}'", hint=HISTORY_HINT)
         return UsageError(
             f"no history record or generation id matches '{ref}'",
             hint=f"{HISTORY_HINT}; or give a JSON file path, or - for stdin",
@@ -440,7 +607,7 @@ class HistoryStore:
         """The shortest prefix (at least `minimum` long) of each id that no other stored id shares."""
         result: dict[str, str] = {}
         for record_id in ids:
-            neighbours = self._rows(
+            neighbours = self.rows(
                 "SELECT (SELECT max(id) FROM records WHERE id < ?), (SELECT min(id) FROM records WHERE id > ?)",
                 (record_id, record_id),
             )
@@ -453,7 +620,7 @@ class HistoryStore:
 
     def models_seen(self, limit: int = 200) -> list[str]:
         """Requested and served model names, most recent first, each once."""
-        rows = self._rows(
+        rows = self.rows(
             "SELECT requested_model, served_model FROM records ORDER BY id DESC LIMIT ?", (max(limit, 0),)
         )
         seen: dict[str, None] = {}
@@ -470,7 +637,7 @@ class HistoryStore:
 
     def latest_conversation(self) -> str | None:
         """The conversation used most recently: the one whose latest turn is newest."""
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT {_CONVERSATION} FROM records WHERE {_ASKED} ORDER BY id DESC LIMIT 1"  # noqa: S608
         )
         return rows[0][0] if rows else None
@@ -482,7 +649,7 @@ class HistoryStore:
             raise _unknown_conversation(ref)
         found = [
             row[0]
-            for row in self._rows(
+            for row in self.rows(
                 f"SELECT DISTINCT {_CONVERSATION} FROM records "  # noqa: S608
                 "WHERE substr(id, 1, ?) = ? OR substr(conversation_id, 1, ?) = ? LIMIT 6",
                 (len(wanted), wanted, len(wanted), wanted),
@@ -504,11 +671,12 @@ class HistoryStore:
 
     def conversation_records(self, conversation_id: str, limit: int = -1) -> list[Record]:
         """The conversation's turns, newest first, failed ones included (limit -1: all)."""
-        return self._records(_IN_CONVERSATION, (conversation_id, conversation_id), limit)
+        where, params = where_clause(HistoryFilter(conversation=conversation_id))
+        return self._records(where, params, limit)
 
     def recent_conversations(self, limit: int) -> list[Summary]:
         """The conversations used most recently, most recent first."""
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT {_CONVERSATION} AS conversation, max(id) AS last FROM records WHERE {_ASKED} "  # noqa: S608
             "GROUP BY conversation ORDER BY last DESC LIMIT ?",
             (max(limit, 0),),
@@ -524,7 +692,7 @@ class HistoryStore:
         for start in range(0, len(conversation_ids), _BATCH):
             chunk = tuple(conversation_ids[start : start + _BATCH])
             marks = ", ".join("?" * len(chunk))
-            rows = self._rows(
+            rows = self.rows(
                 f"SELECT {_CONVERSATION}, id, created_at, exit_status, requested_model, served_model, "  # noqa: S608
                 f"input_tokens, output_tokens FROM records WHERE conversation_id IN ({marks}) "
                 f"OR (conversation_id IS NULL AND id IN ({marks})) ORDER BY id",
@@ -537,7 +705,7 @@ class HistoryStore:
         for start in range(0, len(firsts), _BATCH):
             chunk = tuple(firsts[start : start + _BATCH])
             marks = ", ".join("?" * len(chunk))
-            for record_id, data in self._rows(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk):  # noqa: S608
+            for record_id, data in self.rows(f"SELECT id, data FROM records WHERE id IN ({marks})", chunk):  # noqa: S608
                 request = self._load(data, {}).request  # the title needs no attachment's bytes
                 requests[record_id] = request
         return [
@@ -549,7 +717,6 @@ class HistoryStore:
 
 _CONVERSATION = "COALESCE(conversation_id, id)"
 _ASKED = "batch_id IS NULL AND compare_id IS NULL"
-_IN_CONVERSATION = "WHERE conversation_id = ? OR (conversation_id IS NULL AND id = ?)"
 
 
 def _unknown_conversation(ref: str) -> UsageError:

@@ -20,6 +20,10 @@ MEASURED_ROWS = [
     "`ask`, stdin after 0.3 s",
     "peak RSS, `ask --no-stream`",
     "peak RSS, `ask`, 200-delta stream",
+    "`stats`, 2,000 records, to a file",
+    "`stats`, 2,000 records, on a terminal",
+    "`history`, 2,000 records",
+    "`inspect last`, 2,000 records",
 ]
 
 

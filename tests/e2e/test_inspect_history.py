@@ -281,30 +281,35 @@ def test_history_lists_newest_first_with_outcomes(home: Home) -> None:
     result = home.run("history")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["id", "time", "requested", "served", "attempts", "ttft", "tokens", "outcome"]
-    assert len(lines) == 4
-    shown = [line.split()[0] for line in lines[1:]]
-    assert all(r.id.startswith(prefix) for r, prefix in zip((interrupted, failed, ok), shown, strict=True))
-    assert len({prefix[:8] for prefix in shown}) == 3  # a minute apart: 8 characters tell them apart
-    assert lines[1].endswith("interrupted partial")
-    assert lines[2].endswith("exit 5 overloaded_error")
-    assert re.search(r"auto\s+anthropic/claude-opus-4-6\s+3 ✗✗✓\s+912 ms\s+12→7\s+ok$", lines[3])
+    rows = [line.split("\t") for line in result.stdout.splitlines()]  # on a pipe: TSV, no header
+    assert [row[0] for row in rows] == [interrupted.id, failed.id, ok.id]  # whole ids, newest first
+    assert all(len(row) == 10 for row in rows)
+    assert rows[0][8] == "interrupted partial"
+    assert rows[1][8] == "exit 5 overloaded_error"
+    assert rows[2] == [
+        ok.id,
+        ok.created_at,
+        "auto",
+        "anthropic/claude-opus-4-6",
+        "3 ✗✗✓",
+        "912",
+        "12→7",
+        "unpriced",
+        "ok",
+        "hi",
+    ]
     one = home.run("history", "-n", "1").stdout.splitlines()
-    assert len(one) == 2
-    assert interrupted.id.startswith(one[1].split()[0])
+    assert [line.split("\t")[0] for line in one] == [interrupted.id]
 
 
 def test_history_ids_work_with_inspect(home: Home) -> None:
     records = [add(home, T0, text=f"answer {i}") for i in range(3)]  # the same millisecond
-    shown = [line.split()[0] for line in home.run("history").stdout.splitlines()[1:]]
-    assert len(shown) == 3
-    for prefix in shown:
-        (record,) = [r for r in records if r.id.startswith(prefix)]
-        assert len(prefix) > 12  # the time part is shared: the random tail tells them apart
-        result = home.run("inspect", prefix)
+    shown = [line.split("\t")[0] for line in home.run("history").stdout.splitlines()]
+    assert sorted(shown) == sorted(r.id for r in records)
+    for record_id in shown:
+        result = home.run("inspect", record_id)
         assert result.returncode == 0, result.stderr
-        assert f"id: {record.id}" in result.stdout
+        assert f"id: {record_id}" in result.stdout
 
 
 def test_history_json_is_an_array_of_records_newest_first(home: Home) -> None:
@@ -416,7 +421,15 @@ def test_history_on_a_terminal_draws_a_table(home: Home) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["inspect"], ["inspect", "--json"], ["history"], ["history", "--json"], ["inspect", str(EXAMPLE)]],
+    [
+        ["inspect"],
+        ["inspect", "--json"],
+        ["history"],
+        ["history", "--json"],
+        ["history", "--search", "hi", "--since", "7d"],
+        ["stats"],
+        ["inspect", str(EXAMPLE)],
+    ],
     ids=" ".join,
 )
 def test_rendering_real_records_imports_nothing_heavy(home: Home, args: list[str]) -> None:

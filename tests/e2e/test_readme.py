@@ -101,7 +101,7 @@ SHELL_WORDS = {
     "fi",
 }
 # What may run with the default base URL (the real router's): commands that never send a request.
-OFFLINE_COMMANDS = {"auth", "inspect", "history", "conversations"}
+OFFLINE_COMMANDS = {"auth", "inspect", "history", "conversations", "stats"}
 
 
 # -- the README's examples ----------------------------------------------------------------------------------
@@ -186,6 +186,9 @@ class Scenario:
     measured: tuple[str, ...] = ()
     requests: int | None = None  # how many requests the stand-in received by the end (None: not checked)
     shown_url: str = README_URL  # how the base URL reads in the README
+    # A fresh catalogue in the cache, as after any `models` (prices for the costs `ask` records, and no
+    # fetch of it alongside the requests, whose arrival would race with the answer).
+    catalogue_cached: bool = True
 
 
 def session_env(root: Path) -> dict[str, str]:
@@ -224,6 +227,8 @@ def start_session(root: Path, scenario: Scenario, router: RouterServer) -> Sessi
         )
         assert login.returncode == 0, login.stderr
     session = Session(root, env, router, base_url)
+    if scenario.logged_in and scenario.catalogue_cached:
+        session.cache("models", README_MODELS)
     scenario.setup(session)
     return session
 
@@ -413,33 +418,6 @@ def an_earlier_failover(session: Session) -> None:
     )
 
 
-def four_requests(session: Session) -> None:
-    opus, gemini, gpt = "anthropic/claude-opus-4-6", "google-ai-studio/gemini-2.5-flash", "openai/gpt-5"
-    overloaded = {"status": 529, "type": "overloaded_error", "message": "Overloaded", "request_id": "req-7"}
-    session.remember(
-        past_request(
-            "01a21218488b5d2c9f01", opus, response=served(opus, (opus, True, 380), usage=(12, 7)), ttft_ms=412
-        ),
-        past_request(
-            "01a2121cdc6ba7e0b3c4",
-            "auto",
-            response=served(
-                opus, (gpt, False, None), (gemini, False, None), (opus, True, 1152), usage=(23, 41)
-            ),
-            ttft_ms=1320,
-        ),
-        past_request("01a2122085eb87091425", gpt, exit_status=5, error=overloaded),
-        past_request(
-            "01a21221704b45c6fd00",
-            "auto",
-            response=served(gemini, (gemini, True, 430), usage=None),
-            ttft_ms=455,
-            exit_status=130,
-            partial=True,
-        ),
-    )
-
-
 def a_conversation(session: Session) -> None:
     """Two answered turns of one conversation, as `ask` and `ask -c` leave them."""
     first = past_request("01a2121cdc6ba7e0b3c4", "auto", response=message("2."))
@@ -452,6 +430,79 @@ def a_conversation(session: Session) -> None:
     ]
     first.conversation_id = second.conversation_id = first.id
     session.remember(first, second)
+
+
+# The twelve requests of the cost, history and stats examples: (id, requested, attempts as (model, ok, the
+# router's ttft ms), the client's ttft and total ms, exit status, prompt). Each answer used 12 tokens in
+# and 21 out, and is priced at the catalogue's price of its served model (gpt-5 has none: unpriced).
+OPUS, HAIKU = "anthropic/claude-opus-4-6", "anthropic/claude-haiku-4-5"
+GEMINI, GPT = "google-ai-studio/gemini-2.5-flash", "openai/gpt-5"
+TWELVE = [
+    ("01a233dcf8a1c0de0001", "auto", [(GEMINI, True, 510)], 565, 1053, 0, "Summarise this paragraph"),
+    ("01a233dd02b0c1d2e011", OPUS, [(OPUS, True, 1150)], 1205, 1690, 0, "Review this function"),
+    ("01a233dd0c2f77a1b002", HAIKU, [(HAIKU, True, 330)], 369, 855, 0, "Translate to French: good morning"),
+    ("01a233dd16e4a9c3d003", "auto", [(GPT, False, None), (GEMINI, True, 700)], 766, 1253, 0, "Name three rivers"),
+    ("01a233dd2b4278627fe8", "auto", [(GPT, False, None), (GEMINI, False, None), (OPUS, True, 930)], 966, 1453,
+     0, "Write a commit message for this diff"),
+    ("01a233dd38f8028014e1", GPT, [], None, 4012, 5, "Explain mixture of experts"),
+    ("01a233dd4f1bb2c0e006", GPT, [(GPT, True, 1120)], 1166, 1653, 0, "What is a monad?"),
+    ("01a233dd5a0cd3e1f007", HAIKU, [(HAIKU, True, 290)], 316, 803, 0, "Yes or no: is 91 prime?"),
+    ("01a233dd680d9821910e", OPUS, [(OPUS, True, 1010)], 1065, 1551, 0, "Outline a talk on caching"),
+    ("01a233dd7413f5a6b009", "auto", [(GEMINI, True, 520)], 565, 1052, 0, "Define idempotent"),
+    ("01a233dd7eb506b0f834", "auto", [(GEMINI, False, None), (OPUS, True, 1600)], 1665.1, 2153, 0,
+     "Draft a reply to this email"),
+    ("01a233dd8ed9c7ba187a", HAIKU, [(HAIKU, True, 380)], 416.4, 911, 0, "One word for happy"),
+]  # fmt: skip
+
+
+def twelve_requests(session: Session) -> None:
+    from inworld_cli.core.pricing import cost_of, find_price
+
+    records = []
+    for record_id, requested, attempts, ttft, total, status, prompt in TWELVE:
+        made_at = utc_timestamp(int(record_id[:12], 16) / 1000)
+        served_by = attempts[-1][0] if attempts and attempts[-1][1] else None
+        response = None
+        if served_by is not None:
+            metadata = {
+                "attempts": [
+                    {"model": m, "success": ok, "time_to_first_token_ms": t} for m, ok, t in attempts
+                ],
+                "generation_id": f"gen-{record_id[-6:]}",
+            }
+            response = message(
+                "…", model=served_by, metadata=metadata, usage={"input_tokens": 12, "output_tokens": 21}
+            )
+        error = None
+        if status:
+            error = {
+                "status": 529,
+                "type": "overloaded_error",
+                "message": "Overloaded",
+                "request_id": "req-7",
+            }
+        record = Record(
+            id=record_id,
+            created_at=made_at,
+            profile="default",
+            base_url_host="api.inworld.ai",
+            request={
+                "model": requested,
+                "max_tokens": 4096,
+                "messages": [{"role": "user", "content": prompt}],
+                "stream": True,
+            },
+            response=response,
+            error=error,
+            timings={"ttft_ms": ttft, "total_ms": total},
+            exit_status=status,
+            conversation_id=record_id,
+        )
+        price = find_price(README_MODELS, served_by) if served_by else None
+        if price is not None and response is not None:
+            record.cost = cost_of(response["usage"], price, made_at)
+        records.append(record)
+    session.remember(*records)
 
 
 def a_staging_profile(session: Session) -> None:
@@ -503,18 +554,18 @@ SCENARIOS: dict[str, Scenario] = {
     "inworld-router inspect examples/failover-response.json --no-content | cat": Scenario(
         setup=an_earlier_failover, base_url="default", logged_in=False
     ),
-    # Through a pipe: its lines are wider than the README's 100 columns, which a terminal that narrow wraps;
-    # a pipe gets the same aligned columns.
-    "inworld-router history": Scenario(setup=four_requests, base_url="default"),
     'inworld-router ask --sort cheapest "hi"': Scenario(requests=0),
     "inworld-router ask --fallback openai/gpt-5 --fallback anthropic/claude-haiku-4-5 --sort price "
     '--ttft-timeout 1s --dry-run "hi"': Scenario(requests=0),
     # The later commands are answered from the cache the first one filled, and a terminal is told its age:
     # the time between two commands, which depends on the machine.
-    "inworld-router models": Scenario(setup=catalogue, terminal=True, measured=("cached ",), requests=1),
+    "inworld-router models": Scenario(
+        setup=catalogue, terminal=True, measured=("cached ",), requests=1, catalogue_cached=False
+    ),
     # The list in its two pages, then the one router.
     "inworld-router routers": Scenario(setup=catalogue, terminal=True, requests=3),
     "inworld-router models   # offline": Scenario(
+        catalogue_cached=False,
         setup=lambda session: session.cache("models", README_MODELS, age_s=3 * 24 * 3600),
         terminal=True,
         base_url="refused",
@@ -540,6 +591,16 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(requests=0)
     ),
     'inworld-router --profile wrok ask "hi"': Scenario(setup=a_staging_profile, requests=0),
+    # Cost, history and stats, on the twelve requests above (the history table: a 100-column terminal).
+    "inworld-router history -n 6": Scenario(setup=twelve_requests, terminal=True, base_url="default"),
+    "inworld-router history -n 2 | cat": Scenario(setup=twelve_requests, base_url="default"),
+    "inworld-router inspect 01a233dd2b --no-content | grep -E '^(cost|price):'": Scenario(
+        setup=twelve_requests, base_url="default"
+    ),
+    "inworld-router history --failed": Scenario(setup=twelve_requests, base_url="default"),
+    "inworld-router history rm 01a233dd38": Scenario(setup=twelve_requests, base_url="default"),
+    "inworld-router stats": Scenario(setup=twelve_requests, terminal=True, base_url="default"),
+    "inworld-router stats | cut -f1-8": Scenario(setup=twelve_requests, base_url="default"),
     # Commands of many requests, answered "Hello!" by the stand-in: a repeated id sends nothing.
     """printf '%s\\n' '{"id": "a", "prompt": "one"}' '{"id": "a", "prompt": "two"}' | inworld-router batch""": (
         Scenario(requests=0)

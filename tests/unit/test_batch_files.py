@@ -228,6 +228,7 @@ def record(**changes: Any) -> Record:
                 "Paris.", metadata=FAILOVER_METADATA, usage={"input_tokens": 5, "output_tokens": 2}
             ),
             "timings": {"ttft_ms": 840.04, "total_ms": 1000.26},
+            "cost": None,  # unpriced unless a test prices it
             **changes,
         }
     )
@@ -280,7 +281,7 @@ def test_the_summary_counts_tokens_requests_and_cost_never_pricing_the_unpriced_
     tally.add(record(), tries=3)
     tally.add(record(exit_status=5, error={"type": "api_error"}, response=None), tries=3)
     assert summary_text(tally, 2.0, skipped=2) == (
-        "5 items: 2 ok, 1 failed, 2 already ok · 2.00 s · 3.5 requests/s · 10→4 tokens · $0.2500 + 2 unpriced"
+        "5 items: 2 ok, 1 failed, 2 already ok · 2.00 s · 3.5 requests/s · 10→4 tokens · $0.25 + 2 unpriced"
     )
     assert summary_text(Tally(total=1, ok=1, requests=1, unpriced=1), 0.5).endswith("· unpriced")
 

@@ -22,7 +22,8 @@ from inworld_cli.core.prompt import assemble_prompt, decode_stdin
 from inworld_cli.core.record import Record, text_of
 from inworld_cli.errors import CliError, UsageError
 from inworld_cli.output.console import json_text
-from inworld_cli.output.timeline import history_row, print_timeline, summary_line, timeline_text
+from inworld_cli.output.listing import history_row
+from inworld_cli.output.timeline import print_timeline, summary_line, timeline_text
 from inworld_cli.router.exchange import Finished, TextDelta
 from inworld_cli.router.failures import event_failure, status_failure
 from inworld_cli.router.sse import MessageAssembler, SSEDecoder, sse_events
@@ -221,6 +222,10 @@ record_like = st.fixed_dictionaries(
         "timings": st.fixed_dictionaries({}, optional={"ttft_ms": json_values, "total_ms": json_values}),
         "exit_status": json_values,
         "partial": json_values,
+        "cost": st.fixed_dictionaries({}, optional={
+            "usd": json_values, "input_usd": json_values, "model": odd_text | json_values,
+            "priced_at": odd_text, "usd_per_input_token": json_values,
+        }) | json_values,
     },
 )  # fmt: skip
 
@@ -229,7 +234,8 @@ record_like = st.fixed_dictionaries(
 @given(record_like)
 def test_any_record_renders_without_raising_and_without_raw_controls(data: dict[str, Any]) -> None:
     record = Record.from_json(data)
-    for text in (timeline_text(record), summary_line(record), *history_row(record, "0123")):
+    rows = (*history_row(record, "0123"), *history_row(record, "0123", plain=True))
+    for text in (timeline_text(record), summary_line(record, 40), *rows):
         assert not CONTROL & set(text)
     assert len(summary_line(record).splitlines()) <= 1
     from rich.console import Console

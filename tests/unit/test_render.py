@@ -4,22 +4,15 @@ and the history list; untrusted text never reaches the terminal raw."""
 from __future__ import annotations
 
 import io
-import os
-import time
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
 from rich.console import Console
 
+from inworld_cli.core.pricing import find_price
 from inworld_cli.core.record import Record
-from inworld_cli.output.timeline import (
-    history_row,
-    history_text,
-    print_timeline,
-    summary_line,
-    timeline_text,
-)
+from inworld_cli.output.listing import history_row
+from inworld_cli.output.timeline import print_timeline, summary_line, timeline_text
 from tests.router_server import FAILOVER_METADATA, message
 
 META: dict[str, Any] = {
@@ -33,31 +26,34 @@ META: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def utc() -> Iterator[None]:
-    """Times are shown in the local zone: pin it."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times and days are local: pinned to UTC
+
+
+OPUS = {
+    "model": "claude-opus-4-6",
+    "provider": "anthropic",
+    "pricing": {"prompt": 0.000015, "completion": 0.000075},
+}
+PRICE = find_price([OPUS], "anthropic/claude-opus-4-6")
+assert PRICE is not None
+PRICED_AT = "2026-11-25T08:00:00.000Z"
 
 
 def failover_record(**changes: Any) -> Record:
+    from inworld_cli.core.pricing import cost_of
+
+    response = message("Gradient descent.\nStep by step.", metadata=META)
     record = Record(
         id="019a9c2b5f20c0ffee42",
         created_at="2026-11-25T09:42:14.123Z",
         profile="default",
         base_url_host="api.inworld.ai",
-        request={"model": "auto"},
-        response=message("Gradient descent.\nStep by step.", metadata=META),
+        request={"model": "auto", "messages": [{"role": "user", "content": "Explain\n  gradient descent"}]},
+        response=response,
         error=None,
         timings={"ttft_ms": 2650.5, "total_ms": 3210.0},
         exit_status=0,
+        cost=cost_of(response["usage"], PRICE, PRICED_AT),
     )
     for key, value in changes.items():
         setattr(record, key, value)
@@ -90,6 +86,9 @@ DRAWING = [
     "│ message id       msg-test-1                                                                      │",
     "│ stop reason      end_turn                                                                        │",
     "│ usage            12→7 tokens (in→out)                                                            │",
+    "│ cost             $0.00071  (in $0.00018 + out $0.00053)                                          │",
+    "│ price            anthropic/claude-opus-4-6 at $15.00 in, $75.00 out per million tokens, as of    │",
+    "│                  2026-11-25 08:00                                                                │",
     "│ client ttft      2.65 s                                                                          │",
     "│ client total     3.21 s                                                                          │",
     "│ outcome          ok                                                                              │",
@@ -122,6 +121,9 @@ PLAIN = [
     "message_id: msg-test-1",
     "stop_reason: end_turn",
     "usage: input_tokens=12 output_tokens=7",
+    "cost: usd=0.000705 input_usd=0.00018 output_usd=0.000525",
+    "price: model=anthropic/claude-opus-4-6 usd_per_input_token=0.000015 usd_per_output_token=0.000075 "
+    "priced_at=2026-11-25T08:00:00.000Z",
     "client_ttft_ms: 2650.5",
     "client_total_ms: 3210",
     "outcome: ok",
@@ -190,8 +192,8 @@ def test_a_response_without_metadata_says_so_plainly() -> None:
     plain = timeline_text(record)
     assert "routing: no routing metadata in this response" in plain
     assert "attempt 1" not in plain
-    assert (
-        summary_line(record) == "anthropic/claude-opus-4-6 · no routing metadata · ttft 2.65 s · 12→7 tokens"
+    assert summary_line(record) == (
+        "anthropic/claude-opus-4-6 · no routing metadata · ttft 2.65 s · 12→7 tokens · $0.00071"
     )
 
 
@@ -276,13 +278,36 @@ def test_multi_line_values_stay_on_one_plain_line() -> None:
 def test_summary_line() -> None:
     record = failover_record(response=message(metadata=FAILOVER_METADATA), timings={"ttft_ms": 840.0})
     assert summary_line(record) == (
-        "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · gen-failover-42"
+        "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · $0.00071 · "
+        "gen-failover-42"
     )
+    record.cost = None
+    assert "· 12→7 tokens · unpriced · gen-failover-42" in summary_line(record)
     all_failed = {"attempts": [{"model": "a", "success": False}, {"model": "b", "success": False}]}
-    failed = failover_record(response=None, error={"status": 503}, exit_status=5, timings={})
-    assert summary_line(failed) == "auto · no routing metadata"
+    failed = failover_record(response=None, error={"status": 503}, exit_status=5, timings={}, cost=None)
+    assert summary_line(failed) == "auto · no routing metadata"  # no tokens: nothing to price
     failed.response = {"metadata": all_failed}
     assert summary_line(failed) == "auto · 2 attempts (all failed)"
+
+
+def test_the_summary_line_fits_the_terminal_by_leaving_parts_out() -> None:
+    record = failover_record(response=message(metadata=FAILOVER_METADATA), timings={"ttft_ms": 840.0})
+    full = summary_line(record)
+    assert summary_line(record, len(full)) == full
+    expected = {
+        len(full) - 1: "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · "
+        "$0.00071 · gen-fail…",  # the generation id shortened first: inspect takes its first 8 characters
+        len(full)
+        - 7: "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · 12→7 tokens · $0.00071",
+        80: "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 840 ms · $0.00071",
+        70: "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · $0.00071",
+        60: "anthropic/claude-opus-4-6 · 3 attempts (2 failed over)",
+        30: "anthropic/claude-opus-4-6",
+        10: "anthropic/claude-opus-4-6",  # the model always stays (the terminal wraps it)
+    }
+    for width, line in expected.items():
+        assert summary_line(record, width) == line, width
+        assert len(line) <= width or width < 25
 
 
 def test_plain_print_timeline_writes_the_twin() -> None:
@@ -292,7 +317,7 @@ def test_plain_print_timeline_writes_the_twin() -> None:
     assert buffer.getvalue() == timeline_text(failover_record(), content=False)  # never wrapped at 40
 
 
-def test_history_list_columns() -> None:
+def test_history_rows_for_a_terminal_and_for_a_pipe() -> None:
     ok = failover_record()
     failed = failover_record(
         id="019a9c2b5f21aaaaaaaa",
@@ -301,13 +326,46 @@ def test_history_list_columns() -> None:
         error={"status": 529, "type": "overloaded_error"},
         timings={"ttft_ms": None},
         exit_status=5,
+        cost=None,
     )
-    text = history_text([history_row(failed, "019a9c2b5f21"), history_row(ok, "019a9c2b5f20")])
-    assert text.splitlines() == [
-        "id            time                 requested  served                     attempts  ttft    tokens  outcome",
-        "019a9c2b5f21  2026-11-25 09:43:00  auto       -                          -         -       -       exit 5 overloaded_error",
-        "019a9c2b5f20  2026-11-25 09:42:14  auto       anthropic/claude-opus-4-6  3 ✗✗✓     2.65 s  12→7    ok",
+    assert history_row(ok, "019a9c2b5f20") == [
+        "019a9c2b5f20",
+        "2026-11-25 09:42",
+        "auto",
+        "anthropic/claude-opus-4-6",
+        "3 ✗✗✓",
+        "2.65 s",
+        "12→7",
+        "$0.00071",
+        "ok",
+        "Explain gradient descent",
     ]
+    assert history_row(ok, "019a9c2b5f20", plain=True) == [
+        "019a9c2b5f20c0ffee42",
+        "2026-11-25T09:42:14.123Z",
+        "auto",
+        "anthropic/claude-opus-4-6",
+        "3 ✗✗✓",
+        "2650.5",
+        "12→7",
+        "0.000705",
+        "ok",
+        "Explain gradient descent",
+    ]
+    assert history_row(failed, "019a9c2b5f21") == [
+        "019a9c2b5f21",
+        "2026-11-25 09:43",
+        "auto",
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",  # no tokens: nothing to price
+        "exit 5 overloaded_error",
+        "Explain gradient descent",
+    ]
+    ok.cost = None  # tokens without a price (or a record from before prices)
+    assert history_row(ok, "x")[7] == "unpriced"
 
 
 def test_a_narrow_terminal_wraps_but_loses_nothing() -> None:
@@ -374,17 +432,17 @@ def test_at_any_width_from_40_every_fact_appears_whole_on_one_line(width: int) -
     ("width", "line"),
     [
         (60, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over)"),
-        (78, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s"),
-        (80, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 019b2c7e…"),
-        (
-            100,
-            "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · 019b2c7e…",
-        ),
-        (130, f"anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · {UUID}"),
+        (78, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · $0.00071"),
+        (80, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · $0.00071"),
+        (100, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · $0.00071"),
+        (130, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · $0.00071 · "
+              "019b2c7e…"),
+        (140, "anthropic/claude-opus-4-6 · 3 attempts (2 failed over) · ttft 2.65 s · 12→7 tokens · $0.00071 · "
+              f"{UUID}"),
     ],
-)
+)  # fmt: skip
 def test_the_summary_line_fits_the_terminal(width: int, line: str) -> None:
     """A UUID generation id made the line wrap at 100 columns. What gives way, in order: the generation
-    id is shortened to its first 8 characters (`inspect` finds a record by them), then the tokens go, then
-    the generation id, then the time to first token; the model and the attempts stay."""
+    id is shortened to its first 8 characters (`inspect` finds a record by them), then it goes, then the
+    tokens, the time to first token, the cost and the attempts; the model always stays."""
     assert summary_line(uuid_record(), width=width) == line
