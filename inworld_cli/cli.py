@@ -111,6 +111,7 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> i
         _report(env, f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug, and report it")
         status = ExitStatus.LOCAL
     env.streams.flush()
+    env.finish()
     return status
 
 

@@ -16,8 +16,10 @@ from inworld_cli.store.settings import Overrides, Paths, Settings, resolve
 
 if TYPE_CHECKING:
     from inworld_cli.router.catalog import Catalog
-    from inworld_cli.router.exchange import Clock, Exchange, ExchangeRequest
+    from inworld_cli.router.exchange import Clock, Exchange, ExchangeLike, ExchangeRequest
     from inworld_cli.router.transport import Endpoint, Transport
+    from inworld_cli.worker.client import Workers
+    from inworld_cli.worker.sockets import Place
 
 
 class SystemClock:
@@ -42,6 +44,12 @@ class Environment:
     debug: bool = False
     jitter: Callable[[], float] = random.random  # spreads retries; tests fix it
     _transport: Transport | None = field(default=None, repr=False)
+    # The warm worker: whether the settings allow it, the one found (decided once), and whether this
+    # process sent in-process because there was none (it then starts one as it ends).
+    _worker_idle: float | None = field(default=None, repr=False)
+    _workers: Workers | None = field(default=None, repr=False)
+    _workers_looked_for: bool = field(default=False, repr=False)
+    _start_worker: bool = field(default=False, repr=False)
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -69,6 +77,7 @@ class Environment:
         """Every setting resolved once; warnings (unknown config keys, a loose credentials file) shown."""
         settings = resolve(overrides, self.vars, self.paths)
         self.secrets.add(settings.api_key.value)
+        self._worker_idle = settings.worker_idle.value if settings.worker.value else None
         for warning in settings.warnings:
             self.streams.warn(warning)
         return settings
@@ -85,10 +94,52 @@ class Environment:
             return Endpoint(settings.base_url.value, key, settings.timeout.value)
         return Endpoint(settings.base_url.value, key, settings.timeout.value, anthropic_version=version)
 
-    def exchange(self, request: ExchangeRequest) -> Exchange:
+    # -- exchanges: through the warm worker when one answers, else in this process --------------------
+
+    def prepare_exchanges(self) -> None:
+        """As soon as a command knows it will send: a live worker is asked now, or else the SDK's import
+        begins in the background (overlapping whatever the command does before sending)."""
+        if self._worker() is None:
+            self.transport.preload()
+
+    def exchange(self, request: ExchangeRequest) -> ExchangeLike:
+        workers = self._worker()
+        if workers is not None:
+            return workers.exchange(request, self._exchange_without_worker)
+        return self._exchange_without_worker(request)
+
+    def _exchange_without_worker(self, request: ExchangeRequest) -> Exchange:
         from inworld_cli.router.exchange import Exchange
 
+        if self._worker_idle is not None:
+            self._start_worker = True
         return Exchange(request, self.transport, self.clock, self.vars, self.jitter)
+
+    def _worker_place(self) -> Place:
+        from inworld_cli.worker.sockets import place_for
+
+        return place_for(self.vars, self.paths.state_dir)
+
+    def _worker(self) -> Workers | None:
+        """The live worker of this build, looked for once (a missing socket costs a failed connect)."""
+        if not self._workers_looked_for and self._worker_idle is not None:
+            self._workers_looked_for = True
+            from inworld_cli.worker import sockets
+            from inworld_cli.worker.client import Workers
+
+            if sockets.supported():
+                self._workers = Workers.find(self._worker_place(), self.clock, self.vars)
+        return self._workers
+
+    def finish(self) -> None:
+        """The command is over (its output flushed): start a worker if this one sent without one."""
+        if self._start_worker:
+            self._start_worker = False
+            from inworld_cli.worker import protocol
+            from inworld_cli.worker.client import start_worker
+
+            assert self._worker_idle is not None
+            start_worker(self._worker_place(), self._worker_idle, protocol.build_id(), self.vars)
 
     def catalog(self, settings: Settings) -> Catalog:
         from inworld_cli.router.catalog import Catalog
