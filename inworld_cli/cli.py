@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import ask, auth, models, routers
+from inworld_cli.commands import ask, auth, models, routers, worker
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.commands.context import environment_of, help_without_subcommand
@@ -38,6 +38,7 @@ app.command("inspect")(inspect_cmd.inspect)
 app.command("history")(history_cmd.history)
 app.command("models")(models.models)
 app.add_typer(routers.app, name="routers")
+app.add_typer(worker.app, name="worker")
 
 
 def _version(value: bool) -> None:
