@@ -52,14 +52,16 @@ class ProtocolError(Exception):
     """A line that is not what the other end should have sent."""
 
 
-def build_id() -> str:
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def build_id(package: Path = PACKAGE) -> str:
     """This installation's identity: the version, the environment (`sys.prefix`, however the interpreter
     was named) and Python, and every module's path, size and time.
 
     A worker serves clients of its own build only: a reinstall (or an edited source tree) with the same
     version number must not leave an older worker running the older code.
     """
-    package = Path(__file__).resolve().parents[1]
     parts = [sys.prefix, sys.version]
     for directory, subdirectories, files in os.walk(package):
         subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
