@@ -188,6 +188,7 @@ class RouterServer:
         self.replies: deque[Reply] = deque()
         self.routes: dict[str, Reply] = {}
         self.responder: Callable[[Received], Reply] | None = None
+        self.dropped = 0  # replies the client hung up on before they were written whole
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         handler = _make_handler(self)
@@ -268,7 +269,8 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send_body(reply)
             except (BrokenPipeError, ConnectionResetError):
-                pass
+                with server._lock:
+                    server.dropped += 1
 
         def _send_body(self, reply: Reply) -> None:
             if reply.kind == "json":

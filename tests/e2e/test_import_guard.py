@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import Home
+from tests.workers import ThreadWorker
 
 # pydantic is not here: Typer 0.29 itself imports it to coerce any typed parameter. rich.markdown is
 # Typer's own on --help (its rich help formatter); every other fast path must not load it.
@@ -64,6 +65,8 @@ FAST_PATHS = [
     ["models", "--help"],
     ["routers", "--help"],
     ["ask", "--help"],
+    ["worker", "status"],
+    ["worker", "stop"],
     ["ask", "--temperature", "5", "a bad flag stops before the SDK loads"],
 ]
 
@@ -120,4 +123,14 @@ def test_model_completion_does_not_import_the_sdk(home: Home) -> None:
     }
     result = run_probe(home, [], env)
     assert "auto" in result.stdout.split(), result.stderr  # the probe really completed a model
+    assert loaded_in(result) == []
+
+
+def test_an_ask_through_a_warm_worker_does_not_import_the_sdk(
+    routed_home: Home, thread_worker: ThreadWorker
+) -> None:
+    """The point of the worker: the SDK, its HTTP library and rich's views stay out of a piped `ask`."""
+    result = run_probe(routed_home, ["ask", "hi"], thread_worker.env)
+    assert result.stdout == "Hello!\n", result.stderr
+    assert thread_worker.served == 1
     assert loaded_in(result) == []
