@@ -31,13 +31,13 @@ from inworld_cli.router.exchange import (
 from inworld_cli.router.failures import PROXY_VARIABLES
 from inworld_cli.store.files import ensure_private_dir
 from inworld_cli.worker import protocol, sockets
-from inworld_cli.worker.protocol import ANSWER_WITHIN, Lines, ProtocolError
+from inworld_cli.worker.protocol import ANSWER_WITHIN, TAKEN_WITHIN, Lines, ProtocolError
 from inworld_cli.worker.sockets import Place
 
 # Between two lines of an exchange the worker may be silent for the router's timeout, a connection
 # timeout and a retry's wait (30 s at most): silent for that plus this margin, it is gone.
 _SILENCE_MARGIN = 60.0
-# How fast a live worker reads a request: a 10 MB prompt gets 1.2 s more than a short one.
+# How fast a live worker reads a request: a 10 MB prompt gets 0.2 s more than a short one.
 _BYTES_PER_SECOND = 50_000_000
 # After a cancel, how long to wait for the worker's account of what had arrived.
 _CANCEL_WITHIN = 2.0
@@ -277,9 +277,9 @@ class RemoteExchange:
         connection = self._connection
         data = protocol.request_line(self.request, self._proxy_variables)
         try:
-            connection.sock.settimeout(ANSWER_WITHIN + len(data) / _BYTES_PER_SECOND)
+            connection.sock.settimeout(TAKEN_WITHIN + len(data) / _BYTES_PER_SECOND)
             connection.send(data)
-            connection.sock.settimeout(ANSWER_WITHIN)
+            connection.sock.settimeout(TAKEN_WITHIN)
             answer = connection.receive()
             if not isinstance(answer, dict) or answer.get("op") != "ready" or self._cancelled.is_set():
                 connection.close()

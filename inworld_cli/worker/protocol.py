@@ -1,5 +1,7 @@
-"""What crosses the worker's socket: one JSON object per line (JSON escapes every newline inside it), in
-ASCII (so text with a lone surrogate, as a broken stream may send, round-trips exactly).
+"""What crosses the worker's socket: one JSON value per line (JSON escapes every newline inside it), in
+UTF-8 that lets lone surrogates through (`surrogatepass`): half an emoji, as a broken stream may send, arrives
+as the same lone half, never joined with its neighbour into a character the in-process `ask` would not have
+printed.
 
 A connection carries one conversation, opened by the client with one of:
 
@@ -24,7 +26,8 @@ import os
 import sys
 import zlib
 from collections import deque
-from json.encoder import encode_basestring_ascii
+from json import decoder as json_decoder
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +45,14 @@ from inworld_cli.router.exchange import (
 )
 from inworld_cli.router.transport import Endpoint
 
-# A live worker answers at once; one that has not answered within this is treated as absent.
+# A live worker answers a hello at once; one that has not answered within this is treated as absent.
 ANSWER_WITHIN = 1.0
+# One that has just answered takes a request as fast, but a busy machine may delay it: waiting longer here
+# costs only when a worker dies between the two, which is rare, and a fallback costs the SDK's import.
+TAKEN_WITHIN = 5.0
 
 _decode = json.JSONDecoder().decode
+_scanstring = json_decoder.scanstring  # type: ignore[attr-defined]  # the C scanner, not in the stubs
 
 
 class ProtocolError(Exception):
@@ -73,12 +80,13 @@ def build_id(package: Path = PACKAGE) -> str:
 
 
 def line(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":")).encode("ascii") + b"\n"
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "surrogatepass") + b"\n"
 
 
 def parse(raw: bytes) -> Any:
     try:
-        return _decode(raw.decode("ascii"))
+        return _decode(raw.decode("utf-8", "surrogatepass"))
     except ValueError as exc:
         raise ProtocolError(f"not a JSON line: {raw[:80]!r}") from exc
 
@@ -158,9 +166,31 @@ def request_of(data: Any) -> tuple[ExchangeRequest, dict[str, str]]:
 # -- events ----------------------------------------------------------------------------------------------
 
 
+def events_data(events: list[Event]) -> bytes:
+    """Events as lines, consecutive text deltas as one (the same text: what piled up while the client was
+    reading is sent, and decoded, at once)."""
+    data: list[bytes] = []
+    texts: list[str] = []
+    for event in events:
+        if type(event) is TextDelta:
+            texts.append(event.text)
+            continue
+        if texts:
+            data.append(_text_line("".join(texts)))
+            texts = []
+        data.append(event_line(event))
+    if texts:
+        data.append(_text_line("".join(texts)))
+    return b"".join(data)
+
+
+def _text_line(text: str) -> bytes:
+    return (encode_basestring(text) + "\n").encode("utf-8", "surrogatepass")
+
+
 def event_line(event: Event) -> bytes:
     if type(event) is TextDelta:
-        return (encode_basestring_ascii(event.text) + "\n").encode("ascii")
+        return _text_line(event.text)
     if isinstance(event, BlockStarted):
         return line({"op": "block", "type": event.block_type})
     if isinstance(event, Metadata):
@@ -179,9 +209,16 @@ def event_line(event: Event) -> bytes:
 
 
 def event_of(raw: bytes) -> Event:
+    if raw[:1] == b'"':  # a text delta: the stream's hot path, decoded without the full JSON parser
+        try:
+            string = raw.decode("utf-8", "surrogatepass")
+            text, end = _scanstring(string, 1)
+        except ValueError as exc:
+            raise ProtocolError(f"not a JSON string: {raw[:80]!r}") from exc
+        if end != len(string):
+            raise ProtocolError(f"more than a JSON string: {raw[:80]!r}")
+        return TextDelta(text)
     data = parse(raw)
-    if type(data) is str:
-        return TextDelta(data)
     try:
         op = data["op"]
         if op == "block":
