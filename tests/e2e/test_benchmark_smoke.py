@@ -20,6 +20,9 @@ MEASURED_ROWS = [
     "`ask`, stdin after 0.3 s",
     "peak RSS, `ask --no-stream`",
     "peak RSS, `ask`, 200-delta stream",
+    "warm worker: `ask --no-stream`",
+    "warm worker: `ask`, 200-delta stream to a file",
+    "cold: `ask --no-stream` that starts a worker",
 ]
 
 
@@ -49,3 +52,4 @@ def test_quick_benchmark_measures_every_row(tmp_path: Path) -> None:
     assert "- machine: " in table
     assert "| Typer floor --help | 1 |" in table
     assert "| SDK floor streamed | 1 |" in table
+    assert "the warm worker's resident memory, idle after its first request" in table
