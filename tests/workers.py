@@ -48,13 +48,10 @@ def wait_until(condition: Any, what: str, within: float = 30.0) -> None:
 
 
 @dataclass
-class ThreadWorker:
-    """A worker server in a thread of the test process."""
+class InRuntime:
+    """A worker's runtime directory, and the variables that point an `ask` at it."""
 
     runtime: Path
-    server: WorkerServer
-    thread: threading.Thread
-    clock: InstantClock = field(default_factory=InstantClock)
 
     @property
     def env(self) -> dict[str, str]:
@@ -63,6 +60,15 @@ class ThreadWorker:
     @property
     def place(self) -> Place:
         return place_of(self.runtime)
+
+
+@dataclass
+class ThreadWorker(InRuntime):
+    """A worker server in a thread of the test process."""
+
+    server: WorkerServer
+    thread: threading.Thread
+    clock: InstantClock = field(default_factory=InstantClock)
 
     @property
     def served(self) -> int:
@@ -97,18 +103,8 @@ def thread_worker(
 
 
 @dataclass
-class ProcessWorker:
+class ProcessWorker(InRuntime):
     """A real worker process, started as `ask` starts one."""
-
-    runtime: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        return worker_env(self.runtime)
-
-    @property
-    def place(self) -> Place:
-        return place_of(self.runtime)
 
     def status(self) -> dict[str, Any] | None:
         return client.status(self.place)

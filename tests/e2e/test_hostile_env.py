@@ -133,33 +133,20 @@ def run_with(
     return request
 
 
-def way_of(request: pytest.FixtureRequest, way: str) -> ProcessWorker | None:
-    return request.getfixturevalue("hostile_worker") if way == "worker" else None
-
-
+@pytest.mark.parametrize("hostile", ["anthropic", "proxies"])
 @pytest.mark.parametrize(("command", "way"), WAYS)
-def test_anthropic_credentials_base_url_headers_and_login_profile_are_ignored(
+def test_other_tools_credentials_base_url_headers_login_profile_and_proxies_divert_nothing(
     routed_home: Home,
     router: RouterServer,
     decoy: RouterServer,
     command: str,
     way: str,
+    hostile: str,
     request: pytest.FixtureRequest,
 ) -> None:
-    run_with(routed_home, router, command, anthropic_environment(routed_home, decoy), way_of(request, way))
-    assert decoy.requests == []
-
-
-@pytest.mark.parametrize(("command", "way"), WAYS)
-def test_proxy_variables_divert_nothing(
-    routed_home: Home,
-    router: RouterServer,
-    decoy: RouterServer,
-    command: str,
-    way: str,
-    request: pytest.FixtureRequest,
-) -> None:
-    run_with(routed_home, router, command, proxy_environment(decoy), way_of(request, way))
+    env = anthropic_environment(routed_home, decoy) if hostile == "anthropic" else proxy_environment(decoy)
+    worker = request.getfixturevalue("hostile_worker") if way == "worker" else None
+    run_with(routed_home, router, command, env, worker)
     assert decoy.requests == []
 
 

@@ -247,17 +247,23 @@ def socket_fds(pid: int) -> int:
     return count
 
 
+def start_ask(
+    home: Home, worker: ProcessWorker, *args: str, stdin: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [cli_path(), "ask", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**home.env, **worker.env},
+    )
+
+
 def test_a_worker_killed_before_it_took_the_request(routed_home: Home, router: RouterServer) -> None:
     """The client said hello early, then read its stdin; the worker died meanwhile: the client sends the
     request itself, and the router sees it once."""
     worker = start_process_worker()
-    proc = subprocess.Popen(
-        [cli_path(), "ask", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**routed_home.env, **worker.env},
-    )
+    proc = start_ask(routed_home, worker, "-", stdin=subprocess.PIPE)
     wait_until(lambda: socket_fds(proc.pid) > 0, "the client to say hello")
     os.kill(worker.pid, signal.SIGKILL)
     stdout, stderr = proc.communicate(b"hi", timeout=60)
@@ -273,13 +279,7 @@ def test_a_worker_killed_after_it_sent_the_request(routed_home: Home, router: Ro
     (exit 6) with what arrived kept, and the request is not sent again."""
     router.enqueue(sse_reply(sse_events(chunks=["Partial ", "answer", " never seen"]), stall_after=5))
     worker = start_process_worker()
-    proc = subprocess.Popen(
-        [cli_path(), "ask", "hi"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**routed_home.env, **worker.env},
-    )
+    proc = start_ask(routed_home, worker, "hi")
     assert proc.stdout is not None
     os.set_blocking(proc.stdout.fileno(), False)
     shown = b""
@@ -309,15 +309,9 @@ def test_ctrl_c_in_the_client_cancels_its_request_in_the_worker_which_serves_on(
     routed_home: Home, router: RouterServer, thread_worker: ThreadWorker
 ) -> None:
     router.responder = slow_answer
-    env = {**routed_home.env, **thread_worker.env}
     long = " ".join(f"w{n}" for n in range(60))
-
-    def start(prompt: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [cli_path(), "ask", prompt], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-        )
-
-    interrupted, other = start(long), start("one two three four")
+    interrupted = start_ask(routed_home, thread_worker, long)
+    other = start_ask(routed_home, thread_worker, "one two three four")
     assert interrupted.stdout is not None
     assert interrupted.stdout.read(3) == b"w0 "  # it is answering
     interrupted.send_signal(signal.SIGINT)
