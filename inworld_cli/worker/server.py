@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from inworld_cli import __version__
+from inworld_cli.errors import LocalError
 from inworld_cli.router.exchange import Clock, Event, Exchange, ExchangeRequest, Finished
 from inworld_cli.router.transport import Transport
 from inworld_cli.worker import protocol, sockets
@@ -31,6 +32,7 @@ from inworld_cli.worker.sockets import Place
 
 # How often the worker looks for its socket file: a removed one ends it within this.
 CHECK_EVERY = 1.0
+INTERNAL_HINT = "rerun with INWORLD_WORKER=0 --debug, and report it"
 
 
 class WorkerServer:
@@ -253,6 +255,11 @@ class WorkerServer:
                 if isinstance(event, Finished):  # counted before the client can see the end
                     ended = self._ended()
                 outbox.put(event)
+        except Exception as exc:  # a bug: reported as the in-process `ask` reports one (exit 1)
+            ended = self._ended()
+            failed = exchange.result_so_far()
+            failed.error = LocalError(f"internal error: {type(exc).__name__}: {exc}", INTERNAL_HINT)
+            outbox.put(Finished(failed))
         finally:
             if not ended:
                 self._ended()

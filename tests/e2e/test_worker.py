@@ -107,6 +107,24 @@ def test_turned_off_the_worker_is_not_used(
     )
 
 
+def test_a_bug_in_the_worker_is_an_internal_error_not_a_lost_answer(
+    routed_home: Home, router: RouterServer, thread_worker: ThreadWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(thread_worker.server.transport, "post_messages", broken)
+    result = routed_home.run("ask", "hi", env=thread_worker.env)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        "error: internal error: RuntimeError: boom",
+        "hint: rerun with INWORLD_WORKER=0 --debug, and report it",
+    ]
+    assert history(routed_home)[0]["exit_status"] == 1
+    assert routed_home.run("ask", "hi", env=IN_PROCESS).stdout == "Hello!\n"  # the router was never asked
+    assert len(router.messages_requests) == 1
+
+
 # -- starting one ----------------------------------------------------------------------------------------
 
 
