@@ -45,7 +45,7 @@ _CANCEL_WITHIN = 2.0
 # INWORLD_ or ANTHROPIC_ variable, no proxy).
 _KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE")
 
-WORKER_LOST = "the worker sending this request ended before the answer did (the request was not sent again)"
+WORKER_LOST = "the worker sending this request went away before the answer was complete (the request was not sent again)"
 WORKER_LOST_HINT = "try again; if it happens again, see: inworld-router worker status"
 
 
@@ -244,6 +244,8 @@ class RemoteExchange:
                 local.cancel()
             yield from local.events()
             return
+        if self._cancelled.is_set():  # cancelled while it was being handed over
+            self._connection.half_close()
         try:
             yield from self._received()
         finally:
