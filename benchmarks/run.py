@@ -412,7 +412,8 @@ def plan(
         Case(
             "SDK floor streamed", [py, str(HERE / "sdk_floor.py"), "--stream", long_prompt], floor_env, long
         ),
-        Case("SDK import", [py, "-c", "import anthropic, httpx2"], env, lambda out: True),
+        # os._exit as `ask` leaves: the interpreter's teardown of the SDK's modules is no part of the import.
+        Case("SDK import", [py, "-c", "import anthropic, httpx2, os; os._exit(0)"], env, lambda out: True),
         Case(
             "Typer floor, a command",
             [py, str(HERE / "typer_floor.py"), "--name", "x"],
