@@ -129,6 +129,8 @@ class Environment:
 
             if sockets.supported():
                 self._workers = Workers.find(self._worker_place(), self.clock, self.vars)
+            else:
+                self._worker_idle = None  # no worker on this system: none is started either
         return self._workers
 
     def finish(self) -> None:

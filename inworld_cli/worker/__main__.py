@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -16,6 +17,8 @@ from inworld_cli.worker.sockets import Place
 
 
 def main(argv: list[str]) -> int:
+    with contextlib.suppress(OSError):
+        os.setsid()  # a session of its own: no controlling terminal, so Ctrl-C and a closed terminal spare it
     directory, idle, build = argv
     if build != protocol.build_id():
         return 0  # installed code changed between the client's start and ours: no one would use us

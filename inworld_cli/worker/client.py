@@ -162,8 +162,9 @@ def start_worker(place: Place, idle: float, build: str, variables: Mapping[str, 
             stdout=subprocess.DEVNULL,  # never the caller's pipes: `$(inworld-router ask …)` must not wait
             stderr=subprocess.DEVNULL,
             cwd="/",
-            start_new_session=True,  # no controlling terminal: Ctrl-C and a closed terminal spare it
             close_fds=True,
+            # Not start_new_session: it makes Popen fork this whole process instead of vfork-ing it (a few
+            # ms, as the command ends); the worker leaves our session itself, first thing.
         )
     except (OSError, LocalError):
         pass

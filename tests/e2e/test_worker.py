@@ -142,6 +142,10 @@ def test_without_a_worker_ask_sends_itself_then_starts_one_in_the_background(
     try:
         assert oct(place.directory.stat().st_mode & 0o777) == "0o700"
         assert oct(place.socket.stat().st_mode & 0o777) == "0o600"
+        pid = worker.pid
+        assert os.getsid(pid) == pid  # detached: a session of its own, no terminal
+        assert os.readlink(f"/proc/{pid}/cwd") == "/"
+        assert all(os.readlink(f"/proc/{pid}/fd/{n}") == "/dev/null" for n in (0, 1, 2))
         second = routed_home.run("ask", "hi", env=env)
         assert (second.returncode, second.stdout, second.stderr) == (0, "Hello!\n", "")
         assert worker.served == 1
