@@ -50,6 +50,7 @@ class Environment:
     _workers: Workers | None = field(default=None, repr=False)
     _workers_looked_for: bool = field(default=False, repr=False)
     _start_worker: bool = field(default=False, repr=False)
+    _worker_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # exchanges in threads
 
     @classmethod
     def from_process(cls) -> Environment:
@@ -72,6 +73,8 @@ class Environment:
         """Release the connections (a process that exits needs not; tests that build many do)."""
         if self._transport is not None:
             self._transport.close()
+        if self._workers is not None:
+            self._workers.close()
 
     def settings(self, overrides: Overrides) -> Settings:
         """Every setting resolved once; warnings (unknown config keys, a loose credentials file) shown."""
@@ -122,16 +125,17 @@ class Environment:
 
     def _worker(self) -> Workers | None:
         """The live worker of this build, looked for once (a missing socket costs a failed connect)."""
-        if not self._workers_looked_for and self._worker_idle is not None:
-            self._workers_looked_for = True
-            from inworld_cli.worker import sockets
-            from inworld_cli.worker.client import Workers
+        with self._worker_lock:
+            if not self._workers_looked_for and self._worker_idle is not None:
+                self._workers_looked_for = True
+                from inworld_cli.worker import sockets
+                from inworld_cli.worker.client import Workers
 
-            if sockets.supported():
-                self._workers = Workers.find(self._worker_place(), self.clock, self.vars)
-            else:
-                self._worker_idle = None  # no worker on this system: none is started either
-        return self._workers
+                if sockets.supported():
+                    self._workers = Workers.find(self._worker_place(), self.clock, self.vars)
+                else:
+                    self._worker_idle = None  # no worker on this system: none is started either
+            return self._workers
 
     def finish(self) -> None:
         """The command is over (its output flushed): start a worker if this one sent without one."""

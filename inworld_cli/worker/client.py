@@ -190,6 +190,13 @@ class Workers:
         first = hello(place, build)
         return None if first is None else cls(place, build, first, clock, variables)
 
+    def close(self) -> None:
+        """Hang up the early connection if no exchange used it."""
+        with self._lock:
+            connection, self._first = self._first, None
+        if connection is not None:
+            connection.close()
+
     def exchange(
         self, request: ExchangeRequest, fallback: Callable[[ExchangeRequest], Exchange]
     ) -> ExchangeLike:
