@@ -90,7 +90,9 @@ def thread_worker(
     place.directory.mkdir(mode=0o700, exist_ok=True)
     clock = InstantClock()
     transport = Transport(remember_keys=False)
-    server = WorkerServer(place, idle=idle, transport=transport, clock=clock, jitter=lambda: 0.0, build=build)
+    server = WorkerServer(
+        place, idle=idle, transport=transport, clock=clock, jitter=lambda: 0.0, build=build, check_every=0.05
+    )
     assert server.open()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()

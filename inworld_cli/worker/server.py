@@ -45,8 +45,10 @@ class WorkerServer:
         clock: Clock,
         jitter: Callable[[], float] = random.random,
         build: str | None = None,
+        check_every: float = CHECK_EVERY,
     ) -> None:
         self.place = place
+        self.check_every = check_every
         self.idle = idle
         self.transport = transport
         self.clock = clock
@@ -139,9 +141,9 @@ class WorkerServer:
     def _next_check(self) -> float:
         with self._state:
             if self._connections:
-                return CHECK_EVERY
+                return self.check_every
             left = self.idle - (self.clock.monotonic() - self._last_activity)
-        return max(0.0, min(CHECK_EVERY, left))
+        return max(0.0, min(self.check_every, left))
 
     def _idle_expired(self) -> bool:
         with self._state:
