@@ -91,3 +91,12 @@ def test_the_dependency_rule(path: Path) -> None:
     if in_("inworld_cli.router"):
         store_used = {m for m in imports_of(path) if m.startswith("inworld_cli.store")}
         assert store_used <= {"inworld_cli.store.cache"}, module
+
+
+def test_every_package_is_shipped() -> None:
+    """A non-editable install gets only the packages pyproject.toml lists: a new one must be listed."""
+    import tomllib
+
+    listed = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    found = {name(path) for path in PACKAGE.rglob("__init__.py")}  # "inworld_cli.worker", …
+    assert sorted(listed) == sorted(found)
