@@ -12,17 +12,18 @@ started by an `ask` whose own environment carried all of them.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEY, Home, isolated_env
+from tests.conftest import TEST_KEY, Home, isolated_env, process_environment
 from tests.fixtures_catalog import MODELS_PATH, ROUTERS_PATH, serve_catalog
 from tests.router_server import FAILOVER_METADATA, Received, RouterServer, sse_events, sse_reply
 from tests.terminal import SPINNER_FRAMES, run_on_terminal
-from tests.workers import ProcessWorker, Through, process_environment_of, runtime_dir, worker_env
+from tests.workers import ProcessWorker, Through, process_environment_of, start_process_worker
 
 ANTHROPIC_CONFIG = {  # the SDK 2.13 layout: <config dir>/active_config, configs/<profile>.json, credentials/
     "active_config": "default\n",
@@ -90,30 +91,24 @@ SCRUBBED = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "PYTHONHOME", "P
 
 @pytest.fixture(scope="module")
 def hostile_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessWorker]:
-    """A worker started by an `ask` process whose environment carried the key, every ANTHROPIC_* variable
-    and proxies: it must have kept none of them."""
+    """A worker started, as `ask` starts one, by a process whose environment carried the key, every
+    ANTHROPIC_* variable and proxies: it must have kept none of them."""
     root = tmp_path_factory.mktemp("hostile")
     home = Home(root, isolated_env(root))
-    router, decoy = RouterServer(), RouterServer()
-    runtime = runtime_dir()
-    env = {
+    decoy = RouterServer()
+    hostile = {
+        **home.env,
         **anthropic_environment(home, decoy),
         **proxy_environment(decoy),
-        "INWORLD_BASE_URL": router.url,
         "INWORLD_API_KEY": TEST_KEY,
-        **worker_env(runtime),
     }
-    worker = ProcessWorker(runtime)
+    with process_environment(hostile):
+        worker = start_process_worker(variables=os.environ)
     try:
-        first = home.spawn("ask", "hi", env=env)  # no worker yet: it sends itself, then starts one
-        assert (first.returncode, first.stdout) == (0, "Hello!\n"), first.stderr
-        worker.wait_until_up()
         assert set(process_environment_of(worker.pid)) <= SCRUBBED
-        assert decoy.requests == []
         yield worker
     finally:
         worker.stop()
-        router.stop()
         decoy.stop()
 
 
