@@ -294,11 +294,14 @@ def worker_status(env: dict[str, str]) -> dict[str, object] | None:
 
 
 def wait_for_worker(env: dict[str, str], within: float = 20.0) -> dict[str, object]:
+    """What `worker status` says once a worker answers (its socket is watched for first: a `worker status`
+    per poll would load the machine with Python starts while the worker starts)."""
+    socket = Path(env["XDG_RUNTIME_DIR"]) / "inworld-router" / "worker.sock"
     deadline = time.monotonic() + within
-    while (status := worker_status(env)) is None:
+    while not socket.exists() or (status := worker_status(env)) is None:
         if time.monotonic() > deadline:
             raise BenchError(f"no worker answered within {within:g} s")
-        time.sleep(0.05)
+        time.sleep(0.02)
     return status
 
 
