@@ -7,8 +7,10 @@ use it: `env` holds the variables that do.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -26,9 +28,11 @@ from tests.conftest import InstantClock
 
 def runtime_dir() -> Path:
     """A private runtime directory with a short path (a socket's path has a length limit; /tmp/pytest-of-…
-    paths can pass it, which `sockets.address` copes with, but the tests should not depend on it)."""
+    paths can pass it, which `sockets.address` copes with, but the tests should not depend on it). Removed
+    when the test process ends (a worker still running there then exits: its socket is gone)."""
     path = Path(tempfile.mkdtemp(prefix="iw-run-"))
     path.chmod(0o700)
+    atexit.register(shutil.rmtree, path, True)
     return path
 
 
