@@ -57,6 +57,9 @@ COMPLETE_AUTH = {
 }
 
 
+NOT_MEASURABLE = "not measurable: the reference came out at or below 0 (too busy a machine to subtract)"
+
+
 class BenchError(Exception):
     """A case that did not do what it is supposed to: its timings would mean nothing."""
 
@@ -109,18 +112,11 @@ class Difference:
 
     @property
     def failure(self) -> str | None:
-        found = next((c.failure for c in self.parts if c.failure), None)
-        if found is None and self.ok_parts and self.seconds <= 0:
-            return "the difference came out at or below zero (too busy a machine to subtract)"
-        return found
-
-    @property
-    def ok_parts(self) -> bool:
-        return self.case is not None and all(c.ok for c in self.parts)
+        return next((c.failure for c in self.parts if c.failure), None)
 
     @property
     def ok(self) -> bool:
-        return self.ok_parts and self.failure is None
+        return self.case is not None and all(c.ok for c in self.parts)
 
     @property
     def seconds(self) -> float:
@@ -589,6 +585,8 @@ def table_row(row: Row, python: Case) -> list[str]:
         ratio, passed = f"{measured:.2f}×", row.target is not None and measured <= row.target
         target = "" if row.target is None else f"≤ {row.target:.2f}×"
     verdict = "—" if row.target is None else ("pass" if passed else "**FAIL**")
+    if row.metric == "time" and ref.seconds <= 0:  # a Difference on a machine too busy to subtract
+        ratio, verdict = "—", NOT_MEASURABLE
     return [
         row.name,
         value_of(case, row.metric),

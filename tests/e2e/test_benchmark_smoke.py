@@ -48,7 +48,8 @@ def test_quick_benchmark_measures_every_row(tmp_path: Path) -> None:
     for name in MEASURED_ROWS:
         row = cells(table, name)
         assert row[1].endswith((" ms", " MiB")), row  # a median, not a skip or a failure
-        assert row[5] in ("pass", "**FAIL**"), row
+        # A reference computed by subtraction can come out below 0 from one noisy run: said so, not hidden.
+        assert row[5] in ("pass", "**FAIL**") or row[5].startswith("not measurable"), row
     assert "- machine: " in table
     assert "| Typer floor --help | 1 |" in table
     assert "| SDK floor streamed | 1 |" in table
