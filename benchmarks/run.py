@@ -16,12 +16,17 @@ to stdout and to benchmarks/results/latest.md; progress goes to stderr.
 The peer, `llm` with its Anthropic plugin, is installed into benchmarks/.venv-peer on first use (never into
 the project's environment) and pointed at the same router through ANTHROPIC_BASE_URL, which llm-anthropic
 leaves to the SDK.
+
+The warm worker: every case runs without it (INWORLD_WORKER=0) but those named after it. The warm ones use a
+worker started (and waited for) before the measurements; the cold one starts from no worker each time, and
+the worker it starts is stopped after each run, untimed.
 """
 
 from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import platform
 import random
@@ -57,6 +62,9 @@ COMPLETE_AUTH = {
 }
 
 
+NOT_MEASURABLE = "not measurable: the reference came out at or below 0 (too busy a machine to subtract)"
+
+
 class BenchError(Exception):
     """A case that did not do what it is supposed to: its timings would mean nothing."""
 
@@ -76,6 +84,7 @@ class Case:
     stdin: bytes = b""
     stdin_delay: float = 0.0  # a slow producer: stdin arrives only after this long
     tty: bool = False  # stdin, stdout and stderr on a pseudo-terminal (drained), else stdout to a file
+    after: Callable[[], None] | None = None  # run after each run, untimed (raises BenchError)
     samples: list[Sample] = field(default_factory=list)
     failure: str | None = None
 
@@ -93,12 +102,45 @@ class Case:
 
 
 @dataclass
+class Difference:
+    """A reference computed from cases: `case` less the time `more` takes over `base` (e.g. `ask`
+    less the SDK's import, which is `import anthropic` over `python -c pass`)."""
+
+    name: str
+    case: Case | None
+    more: Case
+    base: Case
+
+    @property
+    def parts(self) -> list[Case]:
+        return [c for c in (self.case, self.more, self.base) if c is not None]
+
+    @property
+    def failure(self) -> str | None:
+        return next((c.failure for c in self.parts if c.failure), None)
+
+    @property
+    def ok(self) -> bool:
+        return self.case is not None and all(c.ok for c in self.parts)
+
+    @property
+    def seconds(self) -> float:
+        assert self.case is not None
+        return self.case.seconds - (self.more.seconds - self.base.seconds)
+
+    @property
+    def rss_mib(self) -> float:
+        assert self.case is not None
+        return self.case.rss_mib
+
+
+@dataclass
 class Row:
     """One line of the table: a case against its reference."""
 
     name: str
     case: Case | None
-    reference: Case | None
+    reference: Case | Difference | None
     target: float | None = None
     # time: ratio of medians; rss: ratio of peak RSS; extra: seconds over the reference; seconds: the median
     # itself against `target` seconds (the reference for information)
@@ -182,6 +224,12 @@ def measure(cases: list[Case], repeat: int, warmup: bool) -> None:
                 continue
             if keep:
                 case.samples.append(sample)
+            try:
+                if case.after is not None:
+                    case.after()
+            except BenchError as exc:
+                case.failure = str(exc)
+                progress(f"  {case.name}: FAILED {exc}")
 
 
 def progress(text: str) -> None:
@@ -229,6 +277,64 @@ def cli() -> str:
     if not path.exists():
         raise SystemExit(f"inworld-router is not installed next to {sys.executable}: pip install -e .")
     return str(path)
+
+
+# -- the warm worker ------------------------------------------------------------------------------------
+
+
+def worker_env(env: dict[str, str], runtime: Path) -> dict[str, str]:
+    """The environment of `env` with the worker on, its socket in `runtime`."""
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    return {**env, "INWORLD_WORKER": "1", "XDG_RUNTIME_DIR": str(runtime)}
+
+
+def worker_status(env: dict[str, str]) -> dict[str, object] | None:
+    result = subprocess.run([cli(), "worker", "status", "--json"], env=env, capture_output=True, check=False)
+    if result.returncode != 0:
+        return None
+    status: dict[str, object] = json.loads(result.stdout)
+    return status
+
+
+def wait_for_worker(env: dict[str, str], within: float = 20.0) -> dict[str, object]:
+    """What `worker status` says once a worker answers (its socket is watched for first: a `worker status`
+    per poll would load the machine with Python starts while the worker starts)."""
+    socket = Path(env["XDG_RUNTIME_DIR"]) / "inworld-router" / "worker.sock"
+    deadline = time.monotonic() + within
+    while not socket.exists() or (status := worker_status(env)) is None:
+        if time.monotonic() > deadline:
+            raise BenchError(f"no worker answered within {within:g} s")
+        time.sleep(0.02)
+    return status
+
+
+def stop_started_worker(env: dict[str, str]) -> None:
+    """After a cold `ask`: the worker it started (which must come up), stopped, so the next run is cold too
+    and nothing imports the SDK in the background of other measurements."""
+    wait_for_worker(env)
+    subprocess.run([cli(), "worker", "stop"], env=env, capture_output=True, check=True)
+
+
+def start_warm_worker(env: dict[str, str]) -> None:
+    """A worker for the warm cases, its SDK loaded: an `ask` starts it, another waits for its import."""
+    for _ in range(2):
+        run = subprocess.run(
+            [cli(), "ask", "--no-stream", "Say hello."], env=env, capture_output=True, check=False
+        )
+        if run.returncode != 0:
+            raise SystemExit(f"the warm worker's first ask failed: {run.stderr.decode(errors='replace')}")
+        wait_for_worker(env)
+
+
+def rss_mib(pid: int) -> float | None:
+    """A process's resident memory now (Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 def has_command(env: dict[str, str], command: str) -> bool:
@@ -289,7 +395,13 @@ class Plan:
     notes: list[str]
 
 
-def plan(env: dict[str, str], args: argparse.Namespace, llm: Path | None) -> Plan:
+def plan(
+    env: dict[str, str],
+    args: argparse.Namespace,
+    llm: Path | None,
+    warm: dict[str, str],
+    cold: dict[str, str],
+) -> Plan:
     py = sys.executable
     floor_env = {**env, "INWORLD_API_KEY": KEY}
     long_prompt = f"Write a long answer. deltas={args.deltas}"
@@ -305,6 +417,14 @@ def plan(env: dict[str, str], args: argparse.Namespace, llm: Path | None) -> Pla
         Case("SDK floor non-streamed", [py, str(HERE / "sdk_floor.py"), "Say hello."], floor_env, hello),
         Case(
             "SDK floor streamed", [py, str(HERE / "sdk_floor.py"), "--stream", long_prompt], floor_env, long
+        ),
+        # os._exit as `ask` leaves: the interpreter's teardown of the SDK's modules is no part of the import.
+        Case("SDK import", [py, "-c", "import anthropic, httpx2, os; os._exit(0)"], env, lambda out: True),
+        Case(
+            "Typer floor, a command",
+            [py, str(HERE / "typer_floor.py"), "--name", "x"],
+            env,
+            contains(b"Hello"),
         ),
     ]
     has_ask = has_command(env, "ask")
@@ -327,6 +447,22 @@ def plan(env: dict[str, str], args: argparse.Namespace, llm: Path | None) -> Pla
                 stdin_delay=slow,
             ),
         ]
+        if has_command(env, "worker"):
+            cases += [
+                Case(
+                    "ask --no-stream, warm worker", [cli(), "ask", "--no-stream", "Say hello."], warm, hello
+                ),
+                Case("ask streamed, warm worker", [cli(), "ask", long_prompt], warm, long),
+                Case(
+                    "ask --no-stream, cold (starts a worker)",
+                    [cli(), "ask", "--no-stream", "Say hello."],
+                    cold,
+                    hello,
+                    after=lambda: stop_started_worker(cold),
+                ),
+            ]
+        else:
+            notes.append("`worker` does not exist yet: the warm worker's rows are skipped.")
     else:
         notes.append("`ask` does not exist yet: its rows are skipped.")
     if has_command(env, "inspect"):
@@ -385,6 +521,45 @@ def rows(c: dict[str, Case], args: argparse.Namespace) -> list[Row]:
         ),
         Row("peak RSS, `ask --no-stream`", c.get("ask --no-stream"), c["SDK floor non-streamed"], 1.1, "rss"),
         Row(f"peak RSS, `ask`, {n} stream", c.get("ask streamed"), c["SDK floor streamed"], 1.1, "rss"),
+        Row("warm worker: `ask --no-stream`", c.get("ask --no-stream, warm worker"), c["--help"], 1.5),
+        Row(
+            f"warm worker: `ask`, {n} stream to a file",
+            c.get("ask streamed, warm worker"),
+            Difference(
+                "ask streamed less the SDK import",
+                c.get("ask streamed"),
+                c["SDK import"],
+                c["python -c pass"],
+            ),
+            1.1,
+        ),
+        Row(
+            "cold: `ask --no-stream` that starts a worker",
+            c.get("ask --no-stream, cold (starts a worker)"),
+            c.get("ask --no-stream"),
+            1.05,
+        ),
+        Row(
+            "warm worker: `ask --no-stream` vs `auth status`",
+            c.get("ask --no-stream, warm worker"),
+            c["auth status"],
+        ),
+        Row(
+            "warm worker: `ask --no-stream` vs a Typer command",
+            c.get("ask --no-stream, warm worker"),
+            c["Typer floor, a command"],
+        ),
+        Row(
+            "warm worker: `ask --no-stream` vs without",
+            c.get("ask --no-stream, warm worker"),
+            c.get("ask --no-stream"),
+        ),
+        Row(
+            "peak RSS, warm worker: `ask --no-stream`",
+            c.get("ask --no-stream, warm worker"),
+            c.get("ask --no-stream"),
+            metric="rss",
+        ),
     ]
     big = f"{args.history_records:,} records"
     result += [
@@ -417,7 +592,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 0.1 else f"{seconds * 1000:.0f} ms"
 
 
-def value(case: Case, metric: str) -> str:
+def value_of(case: Case | Difference, metric: str) -> str:
     return f"{case.rss_mib:.1f} MiB" if metric == "rss" else ms(case.seconds)
 
 
@@ -438,10 +613,12 @@ def table_row(row: Row, python: Case) -> list[str]:
         ratio, passed = f"{measured:.2f}×", row.target is not None and measured <= row.target
         target = "" if row.target is None else f"≤ {row.target:.2f}×"
     verdict = "—" if row.target is None else ("pass" if passed else "**FAIL**")
+    if row.metric == "time" and ref.seconds <= 0:  # a Difference on a machine too busy to subtract
+        ratio, verdict = "—", NOT_MEASURABLE
     return [
         row.name,
-        value(case, row.metric),
-        f"{ref.name}: {value(ref, row.metric)}",
+        value_of(case, row.metric),
+        f"{ref.name}: {value_of(ref, row.metric)}",
         ratio,
         target,
         verdict,
@@ -551,7 +728,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def run_all(args: argparse.Namespace, llm: Path | None, url: str) -> tuple[Plan, tuple[float, float]]:
     """Every case, measured in a home of its own logged in to the router; with the load averages around."""
     with tempfile.TemporaryDirectory(prefix="inworld-bench-") as tmp:
-        env = isolated_env(Path(tmp), url)
+        env = {**isolated_env(Path(tmp), url), "INWORLD_WORKER": "0"}
+        warm, cold = worker_env(env, Path(tmp) / "run-warm"), worker_env(env, Path(tmp) / "run-cold")
         login = subprocess.run(
             [cli(), "auth", "login", "--with-key", "--no-verify"],
             input=KEY.encode(),
@@ -563,16 +741,33 @@ def run_all(args: argparse.Namespace, llm: Path | None, url: str) -> tuple[Plan,
             raise SystemExit(f"auth login failed: {login.stderr.decode(errors='replace')}")
         # The catalogue cached, as after a first `ask` (or `models`): asks are priced without fetching it.
         subprocess.run([cli(), "models"], env=env, capture_output=True, check=False)
-        p = plan(env, args, llm)
+        p = plan(env, args, llm, warm, cold)
         if "ask --no-stream" in p.cases:  # a history record for `inspect last`
             measure([p.cases["ask --no-stream"]], repeat=0, warmup=True)
+        if "ask --no-stream, warm worker" in p.cases:
+            start_warm_worker(warm)
+            p.notes.append(worker_memory(warm, "after its first request"))
         if any(name.startswith("stats") for name in p.cases):
             progress(f"generating a history of {args.history_records:,} records ...")
             state = Path(tmp) / "big-state" / "inworld-router"
             generate_history(state / "history.sqlite3", args.history_records)
         load_before = os.getloadavg()[0]
-        measure(list(p.cases.values()), args.repeat, warmup=not args.quick)
+        try:
+            measure(list(p.cases.values()), args.repeat, warmup=not args.quick)
+            if "ask --no-stream, warm worker" in p.cases:
+                p.notes.append(worker_memory(warm, "at the end"))
+        finally:
+            subprocess.run([cli(), "worker", "stop"], env=warm, capture_output=True, check=False)
         return p, (load_before, os.getloadavg()[0])
+
+
+def worker_memory(env: dict[str, str], when: str) -> str:
+    status = wait_for_worker(env)
+    pid = int(str(status["pid"]))
+    rss = rss_mib(pid)
+    held = f"{rss:.1f} MiB" if rss is not None else "unknown"
+    served = int(str(status["served"]))
+    return f"the warm worker's resident memory, idle {when} ({served} request{'s' * (served != 1)} served): {held}"
 
 
 def main(argv: list[str] | None = None) -> int:

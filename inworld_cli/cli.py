@@ -15,7 +15,18 @@ from typing import Annotated, NoReturn, TextIO, cast
 import typer
 
 from inworld_cli import __version__
-from inworld_cli.commands import ask, auth, batch, compare, conversations, handoff, models, routers, stats
+from inworld_cli.commands import (
+    ask,
+    auth,
+    batch,
+    compare,
+    conversations,
+    handoff,
+    models,
+    routers,
+    stats,
+    worker,
+)
 from inworld_cli.commands import history as history_cmd
 from inworld_cli.commands import inspect as inspect_cmd
 from inworld_cli.commands.context import environment_of, help_without_subcommand
@@ -45,6 +56,7 @@ app.command("models")(models.models)
 app.add_typer(routers.app, name="routers")
 app.command("env")(handoff.env)
 app.command("exec", context_settings=handoff.EXEC_CONTEXT)(handoff.exec_command)
+app.add_typer(worker.app, name="worker")
 
 
 def _version(value: bool) -> None:
@@ -156,6 +168,7 @@ def main(args: Sequence[str] | None = None, env: Environment | None = None) -> i
         _report(env, f"internal error: {type(exc).__name__}: {exc}", "rerun with --debug, and report it")
         status = ExitStatus.LOCAL
     env.streams.flush()
+    env.finish()
     return status
 
 

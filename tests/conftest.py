@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,6 +26,9 @@ from inworld_cli.output.console import Output, Streams
 from inworld_cli.router.failures import PROXY_VARIABLES
 from inworld_cli.store.settings import Paths
 from tests.router_server import RouterServer
+
+if TYPE_CHECKING:
+    from tests.workers import ProcessWorker, ThreadWorker, Through
 
 TEST_KEY = "iw-test-KEY-0123456789abcdef"
 
@@ -177,6 +181,8 @@ def isolated_env(root: Path) -> dict[str, str]:
         XDG_DATA_HOME=str(root / "data"),
         TERM="xterm-256color",
         PYTHONDONTWRITEBYTECODE="1",
+        # No warm worker unless a test asks for one (tests/workers.py): every `ask` would start one.
+        INWORLD_WORKER="0",
     )
     (root / "home").mkdir(parents=True, exist_ok=True)
     return keep
@@ -192,6 +198,46 @@ def router() -> Iterator[RouterServer]:
     server = RouterServer()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def thread_worker() -> Iterator[ThreadWorker]:
+    """A warm worker in a thread of this process, in a runtime directory of its own (`.env` points there)."""
+    from tests.workers import thread_worker
+
+    with thread_worker() as worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def shared_worker() -> Iterator[ProcessWorker]:
+    """One real worker process for the tests that can share it (each xdist process has its own)."""
+    from tests.workers import start_process_worker
+
+    worker = start_process_worker()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(params=["in-process", "worker"])
+def through(request: pytest.FixtureRequest) -> Through:
+    """Run a test both ways: `ask` in-process, and through a warm worker in a thread (the same protocol
+    and engine; its waits return at once, as the in-process client's do)."""
+    from tests.workers import Through
+
+    if request.param == "in-process":
+        return Through()
+    return Through(request.getfixturevalue("thread_worker"))
+
+
+@pytest.fixture(params=["in-process", "worker"])
+def through_process(request: pytest.FixtureRequest) -> Through:
+    """Both ways, for tests that run the installed command: through the shared worker process."""
+    from tests.workers import Through
+
+    if request.param == "in-process":
+        return Through()
+    return Through(request.getfixturevalue("shared_worker"))
 
 
 @pytest.fixture

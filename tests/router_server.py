@@ -197,6 +197,7 @@ class RouterServer:
         self.responder: Callable[[Received], Reply] | None = None
         # Paths whose reply depends on the request (e.g. on the key it carries), computed per request.
         self.gatekeepers: dict[str, Callable[[Received], Reply]] = {}
+        self.dropped = 0  # replies the client hung up on before they were written whole
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         handler = _make_handler(self)
@@ -280,7 +281,8 @@ def _make_handler(server: RouterServer) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send_body(reply)
             except (BrokenPipeError, ConnectionResetError):
-                pass
+                with server._lock:
+                    server.dropped += 1
 
         def _send_body(self, reply: Reply) -> None:
             if reply.kind == "json":

@@ -47,7 +47,7 @@ from inworld_cli.output.console import StdoutClosed, Streams
 
 if TYPE_CHECKING:
     from inworld_cli.output.answer import AnswerWriter, Spinner
-    from inworld_cli.router.exchange import Exchange, ExchangeResult
+    from inworld_cli.router.exchange import ExchangeLike, ExchangeResult
     from inworld_cli.store.settings import Settings
 
 
@@ -87,7 +87,7 @@ def run_ask(options: AskOptions, env: Environment) -> None:
     check_has_prompt(options.prompt, streams.stdin_is_terminal, options.stdin_taken, len(options.attach))
     conversation = find_conversation(options.continue_latest, options.conversation, settings)
     if settings.api_key.value and not options.dry_run:
-        env.transport.preload()  # overlaps the SDK's second of imports with reading stdin
+        env.prepare_exchanges()  # a live worker, or the SDK's second of imports overlapping stdin
     attachments = read_attachments(options.attach, streams)
     prompt = read_prompt(
         options.prompt, streams, stdin_taken=options.stdin_taken, may_be_empty=bool(options.attach)
@@ -182,7 +182,7 @@ class _Ask:
 
         return ExchangeRequest(self.env.endpoint(self.settings), body, self.settings.retries.value)
 
-    def _show(self, exchange: Exchange, writer: AnswerWriter) -> ExchangeResult:
+    def _show(self, exchange: ExchangeLike, writer: AnswerWriter) -> ExchangeResult:
         """The loop over the exchange's events; Ctrl-C and a closed stdout are recorded, then raised."""
         from inworld_cli.router.exchange import BlockStarted, Finished, RetryNotice, TextDelta
 

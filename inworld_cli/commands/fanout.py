@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from inworld_cli.environment import Environment
-    from inworld_cli.router.exchange import Event, Exchange, ExchangeRequest, Gate
+    from inworld_cli.router.exchange import Event, ExchangeLike, ExchangeRequest, Gate
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Fanout:
         self._events: queue.Queue[Any] = queue.Queue()
         self._lock = threading.Lock()
         self._taken = 0
-        self._running: dict[int, Exchange] = {}
+        self._running: dict[int, ExchangeLike] = {}
         self._stopping = threading.Event()
         self._opened = threading.Event()
         if not probe_first:

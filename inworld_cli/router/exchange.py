@@ -162,6 +162,19 @@ class Finished:
 Event = TextDelta | BlockStarted | Metadata | RetryNotice | Finished
 
 
+class ExchangeLike(Protocol):
+    """What the commands use of an exchange: the in-process `Exchange`, or one the warm worker runs
+    (`worker/client.py`), which the commands cannot tell apart."""
+
+    request: ExchangeRequest
+
+    def events(self) -> Generator[Event, None, None]: ...
+
+    def cancel(self) -> None: ...
+
+    def result_so_far(self, *, interrupted: bool = False) -> ExchangeResult: ...
+
+
 # -- the exchange ----------------------------------------------------------------------------------------
 
 

@@ -29,12 +29,20 @@ DEFAULT_MODEL = "auto"
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_RETRIES = 2
+DEFAULT_WORKER_IDLE = 600.0  # seconds without a request before the warm worker exits
 
 T = TypeVar("T")
 
 # Types each config key may hold; anything else is a bad config file (exit 2).
 _STR_LIST = "list of strings"
-TOP_LEVEL_KEYS: dict[str, str] = {"default_profile": "string", "history": "boolean", "profiles": "table"}
+TOP_LEVEL_KEYS: dict[str, str] = {
+    "default_profile": "string",
+    "history": "boolean",
+    "profiles": "table",
+    # The warm worker is one per user, not per profile.
+    "worker": "boolean",
+    "worker_idle": "number",
+}
 PROFILE_KEYS: dict[str, str] = {
     "base_url": "string",
     "model": "string",
@@ -308,6 +316,8 @@ class Settings:
     retries: Setting[int]
     history: Setting[bool]
     anthropic_version: Setting[str | None]
+    worker: Setting[bool]
+    worker_idle: Setting[float]
     profile_config: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -329,6 +339,20 @@ def _env_number(env: Mapping[str, str], name: str, kind: Callable[[str], T]) -> 
         raise UsageError(
             f"bad value for {name}: {raw!r} is not a number", hint=f"unset {name} or fix it"
         ) from None
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _env_bool(env: Mapping[str, str], name: str) -> tuple[bool, str] | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise UsageError(f"bad value for {name}: {raw!r} (use 1 or 0)", hint=f"unset {name} or fix it")
+    return value in _TRUE, name
 
 
 def _env_str(env: Mapping[str, str], name: str) -> tuple[str, str] | None:
@@ -431,12 +455,22 @@ def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Setti
             from_profile("anthropic_version"),
             default=(None, "default"),
         ),
+        worker=_first(
+            _env_bool(env, "INWORLD_WORKER"),
+            (config.get("worker"), f"{config_label} (worker)"),
+            default=(True, "default"),
+        ),
+        worker_idle=_first(
+            (config.get("worker_idle"), f"{config_label} (worker_idle)"),
+            default=(DEFAULT_WORKER_IDLE, "default"),
+        ),
         profile_config=section,
         warnings=(*unknown_keys, *([credentials_warning] if credentials_warning else [])),
     )
     _check_range(settings.max_tokens, "max tokens", minimum=1)
     _check_range(settings.timeout, "timeout", minimum=0, exclusive=True)
     _check_range(settings.retries, "retries", minimum=0)
+    _check_range(settings.worker_idle, "worker_idle", minimum=0, exclusive=True)
     return settings
 
 

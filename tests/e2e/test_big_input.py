@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import Home, cli_path
 from tests.router_server import RouterServer, json_reply, message, sse_events, sse_reply
 from tests.terminal import run_on_terminal
+from tests.workers import Through
 
 NOT_UTF8_HINT = "hint: arguments and INWORLD_* variables must be UTF-8; convert first, e.g. with iconv"
 
@@ -56,13 +57,16 @@ def test_input_that_is_no_prompt_is_a_usage_error_and_sends_nothing(
 
 
 def test_broken_text_from_the_router_is_answered_recorded_and_inspectable(
-    routed_home: Home, router: RouterServer
+    routed_home: Home, router: RouterServer, through: Through
 ) -> None:
     """A stream cut between the two halves of an emoji's escape pair leaves a lone surrogate, which no
-    encoding can write; a C1 control must not reach a terminal raw through --json."""
+    encoding can write; a C1 control must not reach a terminal raw through --json. (Through the worker
+    too, which must not join the lone half with anything.)"""
     answer = "half an emoji: \ud83d, a CSI: \x9b2J."
     router.enqueue(sse_reply(sse_events(chunks=["half an emoji: \ud83d", ", a CSI: \x9b2J."])))
-    result = routed_home.run("ask", "hi")
+    through.begin()
+    result = routed_home.run("ask", "hi", env=through.env)
+    assert through.served() == (1 if through.worker else 0)
     assert (result.returncode, result.stdout, result.stderr) == (0, "half an emoji: ?, a CSI: \x9b2J.\n", "")
     raw = routed_home.run("history", "--json")
     assert (raw.returncode, raw.stderr) == (0, "")
@@ -78,13 +82,15 @@ def test_broken_text_from_the_router_is_answered_recorded_and_inspectable(
 
 
 def test_a_10_mb_prompt_reaches_the_router_intact_and_is_recorded(
-    routed_home: Home, router: RouterServer
+    routed_home: Home, router: RouterServer, through: Through
 ) -> None:
     line = "ünïcødé ✓ 日本語 עברית e\u0301 👩🏽‍💻 "
     material = "".join(f"{n:07d} {line}\n" for n in range(10 * 2**20 // len(f"{0:07d} {line}\n".encode())))
     assert len(material.encode()) > 10_000_000
-    result = routed_home.run("ask", "Summarise", "this.", input=material.encode())
+    through.begin()
+    result = routed_home.run("ask", "Summarise", "this.", input=material.encode(), env=through.env)
     assert (result.returncode, result.stdout, result.stderr) == (0, "Hello!\n", "")
+    assert through.served() == (1 if through.worker else 0)  # the request crossed the socket whole
     expected = digest(material.rstrip("\n") + "\n\nSummarise this.")
     [received] = router.messages_requests
     assert digest(received.json["messages"][0]["content"]) == expected

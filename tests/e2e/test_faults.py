@@ -1,5 +1,6 @@
 """Every way the router or the network can fail `ask`, end to end: the installed command against the local
-router, streamed and not, piped and on a terminal.
+router, streamed and not, piped and on a terminal, each both in-process and through a warm worker (the
+`through` fixtures): the user sees the same either way.
 
 For each fault: the exit status; stderr is exactly the retry notices (when retried) then `error: …` and
 `hint: …`, never a traceback; stdout keeps what was printed before the failure, line ended; the server saw
@@ -23,6 +24,7 @@ import pytest
 from tests.conftest import Home, InstantClock, cli_path, closed_port
 from tests.router_server import Reply, RouterServer, error_reply, json_reply, message, sse_events, sse_reply
 from tests.terminal import run_on_terminal
+from tests.workers import Through, wait_until
 
 REQUEST_ID = "req-test-123"  # every reply of the local router carries it
 PARTIAL = "Partial answer"
@@ -267,6 +269,7 @@ class Setup:
     home: Home
     router: RouterServer
     fault: Fault
+    through: Through
     url: str = ""
     refused_port: int = field(default_factory=closed_port)
 
@@ -305,22 +308,35 @@ class Setup:
             assert record["timings"]["ttft_ms"] > 0
 
 
-@pytest.fixture
-def setup_for(routed_home: Home, router: RouterServer) -> Callable[[Fault], Setup]:
+def make_setup(home: Home, router: RouterServer, through: Through) -> Callable[[Fault], Setup]:
     def make(fault: Fault) -> Setup:
-        return Setup(routed_home, router, fault)
+        return Setup(home, router, fault, through)
 
     return make
+
+
+@pytest.fixture
+def setup_for(routed_home: Home, router: RouterServer, through: Through) -> Callable[[Fault], Setup]:
+    return make_setup(routed_home, router, through)
+
+
+@pytest.fixture
+def process_setup_for(
+    routed_home: Home, router: RouterServer, through_process: Through
+) -> Callable[[Fault], Setup]:
+    return make_setup(routed_home, router, through_process)
 
 
 @pytest.mark.parametrize("fault", CASES)
 def test_piped(setup_for: Callable[[Fault], Setup], fault: Fault) -> None:
     setup = setup_for(fault)
+    through = setup.through
     for mode in fault.modes:
         setup.arm()
         before = len(setup.router.messages_requests)
         clock = InstantClock()
-        result = setup.home.run(*setup.args(mode), clock=clock)
+        through.begin()
+        result = setup.home.run(*setup.args(mode), clock=clock, env=through.env)
         assert result.returncode == fault.exit, (mode, result.stderr)
         expected = [
             *fault.notices(),
@@ -328,9 +344,10 @@ def test_piped(setup_for: Callable[[Fault], Setup], fault: Fault) -> None:
             f"hint: {setup.text(fault.hint)}",
         ]
         assert result.stderr.splitlines() == expected, mode
-        assert clock.waits == fault.waits(), mode
+        assert through.waits(clock) == fault.waits(), mode
         assert result.stdout == (f"{fault.partial}\n" if fault.partial else ""), mode
         assert len(setup.router.messages_requests) - before == (fault.requests if fault.reply else 0), mode
+        assert through.served() == (1 if through.worker else 0), mode
     records = history(setup.home, len(fault.modes))
     for record, mode in zip(records, reversed(fault.modes), strict=True):  # newest first
         setup.check_record(record, mode)
@@ -354,11 +371,12 @@ TERMINAL_CASES = [
 
 @pytest.mark.tty
 @pytest.mark.parametrize(("fault", "mode"), TERMINAL_CASES)
-def test_on_a_terminal(setup_for: Callable[[Fault], Setup], fault: Fault, mode: str) -> None:
+def test_on_a_terminal(process_setup_for: Callable[[Fault], Setup], fault: Fault, mode: str) -> None:
     assert mode in fault.modes
-    setup = setup_for(fault)
+    setup = process_setup_for(fault)
     setup.arm()
-    run = run_on_terminal(setup.home, *setup.args(mode), own_stderr=True, columns=200)
+    setup.through.begin()
+    run = run_on_terminal(setup.home, *setup.args(mode), own_stderr=True, columns=200, env=setup.through.env)
     assert run.status == fault.exit
     assert run.err is not None
     # A real process: the waits keep their jitter.
@@ -372,18 +390,23 @@ def test_on_a_terminal(setup_for: Callable[[Fault], Setup], fault: Fault, mode: 
     assert b"Traceback" not in run.out.data + run.err.data
     assert len(setup.router.messages_requests) == (fault.requests if fault.reply else 0)
     setup.check_record(history(setup.home, 1)[0], mode)
+    assert setup.through.served() == (1 if setup.through.worker else 0)
 
 
-def test_an_absurd_retry_after_is_capped_at_30_seconds(routed_home: Home, router: RouterServer) -> None:
+def test_an_absurd_retry_after_is_capped_at_30_seconds(
+    routed_home: Home, router: RouterServer, through_process: Through
+) -> None:
     """retry-after: 3600 would hang a script for an hour: the wait is capped (the notice shows the wait
-    that is slept), and Ctrl-C during it ends the run at once, recorded."""
+    that is slept), and Ctrl-C during it ends the run at once, recorded (through a worker, the worker's
+    wait is cut short, and it serves on)."""
     router.enqueue(*[error_reply(429, "slow down", "rate_limit_error", headers={"retry-after": "3600"})] * 2)
+    through_process.begin()
     proc = subprocess.Popen(
         [cli_path(), "ask", "--retries", "1", "hi"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=routed_home.env,
+        env={**routed_home.env, **through_process.env},
     )
     assert proc.stderr is not None
     notice = proc.stderr.readline().decode()
@@ -396,14 +419,20 @@ def test_an_absurd_retry_after_is_capped_at_30_seconds(routed_home: Home, router
     assert len(router.messages_requests) == 1
     record = history(routed_home, 1)[0]
     assert (record["exit_status"], record["error"]["type"], record["partial"]) == (130, "interrupted", False)
+    if through_process.worker is not None:
+        wait_until(lambda: through_process.served() == 1, "the worker to end the cancelled request")
+        router.replies.clear()
+        after = routed_home.run("ask", "hi", env=through_process.env)
+        assert (after.returncode, after.stdout) == (0, "Hello!\n")
+        assert through_process.served() == 2
 
 
 @pytest.mark.parametrize("command", [["ask", "hi"], ["models", "--refresh"]])
 def test_a_set_proxy_variable_is_named_when_the_router_cannot_be_reached(
-    routed_home: Home, command: list[str]
+    routed_home: Home, command: list[str], through: Through
 ) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
-    env = {"INWORLD_BASE_URL": url, "HTTPS_PROXY": "http://127.0.0.1:9"}
+    env = {"INWORLD_BASE_URL": url, "HTTPS_PROXY": "http://127.0.0.1:9", **through.env}
     result = routed_home.run(*command, env=env)
     assert (result.returncode, result.stdout) == (6, "")
     hint = result.stderr.splitlines()[-1]

@@ -4,21 +4,26 @@ proxies, NO_COLOR, TERM=dumb, a 20-column terminal, no HOME.
 Where a request could be diverted, a second local server (the decoy) stands where ANTHROPIC_BASE_URL, the
 login profile and the proxies point: it must receive nothing, and the real router exactly our one
 Authorization header (Bearer for the Messages API, Basic for the catalogue endpoints).
+
+`ask` runs both ways: in-process, and through a warm worker, which for the credentials and proxies is one
+started by an `ask` whose own environment carried all of them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEY, Home
+from tests.conftest import TEST_KEY, Home, isolated_env, process_environment
 from tests.fixtures_catalog import MODELS_PATH, ROUTERS_PATH, serve_catalog
 from tests.router_server import FAILOVER_METADATA, Received, RouterServer, sse_events, sse_reply
 from tests.terminal import SPINNER_FRAMES, run_on_terminal
+from tests.workers import ProcessWorker, Through, process_environment_of, start_process_worker
 
 ANTHROPIC_CONFIG = {  # the SDK 2.13 layout: <config dir>/active_config, configs/<profile>.json, credentials/
     "active_config": "default\n",
@@ -75,30 +80,68 @@ def assert_only_our_key(request: Received, authorization: str) -> None:
     assert not any("EVIL" in value or "evil" in name for name, value in request.header_lines)
 
 
-def run_with(home: Home, router: RouterServer, command: str, env: dict[str, str]) -> Received:
+# Commands and the ways they send: `ask` in-process and through the worker; the catalogue has no worker.
+WAYS = [
+    pytest.param(command, way, id=f"{command}-{way}")
+    for command in COMMANDS
+    for way in (["in-process", "worker"] if command.startswith("ask") else ["in-process"])
+]
+SCRUBBED = {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE"}
+
+
+@pytest.fixture(scope="module")
+def hostile_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcessWorker]:
+    """A worker started, as `ask` starts one, by a process whose environment carried the key, every
+    ANTHROPIC_* variable and proxies: it must have kept none of them."""
+    root = tmp_path_factory.mktemp("hostile")
+    home = Home(root, isolated_env(root))
+    decoy = RouterServer()
+    hostile = {
+        **home.env,
+        **anthropic_environment(home, decoy),
+        **proxy_environment(decoy),
+        "INWORLD_API_KEY": TEST_KEY,
+    }
+    with process_environment(hostile):
+        worker = start_process_worker(variables=os.environ)
+    try:
+        assert set(process_environment_of(worker.pid)) <= SCRUBBED
+        yield worker
+    finally:
+        worker.stop()
+        decoy.stop()
+
+
+def run_with(
+    home: Home, router: RouterServer, command: str, env: dict[str, str], worker: ProcessWorker | None
+) -> Received:
     args, path, authorization = COMMANDS[command]
     serve_catalog(router)
-    result = home.run(*args, env=env)
+    served = worker.served if worker else 0
+    result = home.run(*args, env={**env, **(worker.env if worker else {})})
     assert result.returncode == 0, result.stderr
     assert "EVIL" not in result.stdout + result.stderr
     [request] = [r for r in router.requests if r.path.startswith(path)][-1:]
     assert_only_our_key(request, authorization)
+    if worker:
+        assert worker.served == served + 1
     return request
 
 
-@pytest.mark.parametrize("command", list(COMMANDS))
-def test_anthropic_credentials_base_url_headers_and_login_profile_are_ignored(
-    routed_home: Home, router: RouterServer, decoy: RouterServer, command: str
+@pytest.mark.parametrize("hostile", ["anthropic", "proxies"])
+@pytest.mark.parametrize(("command", "way"), WAYS)
+def test_other_tools_credentials_base_url_headers_login_profile_and_proxies_divert_nothing(
+    routed_home: Home,
+    router: RouterServer,
+    decoy: RouterServer,
+    command: str,
+    way: str,
+    hostile: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    run_with(routed_home, router, command, anthropic_environment(routed_home, decoy))
-    assert decoy.requests == []
-
-
-@pytest.mark.parametrize("command", COMMANDS)
-def test_proxy_variables_divert_nothing(
-    routed_home: Home, router: RouterServer, decoy: RouterServer, command: str
-) -> None:
-    run_with(routed_home, router, command, proxy_environment(decoy))
+    env = anthropic_environment(routed_home, decoy) if hostile == "anthropic" else proxy_environment(decoy)
+    worker = request.getfixturevalue("hostile_worker") if way == "worker" else None
+    run_with(routed_home, router, command, env, worker)
     assert decoy.requests == []
 
 
@@ -120,26 +163,33 @@ def colour_codes(data: bytes) -> list[str]:
 
 @pytest.mark.tty
 def test_no_color_means_no_colour_in_the_answer_the_summary_or_inspect(
-    routed_home: Home, router: RouterServer
+    routed_home: Home, router: RouterServer, through_process: Through
 ) -> None:
     router.enqueue(sse_reply(sse_events(MARKDOWN, metadata=FAILOVER_METADATA)))
-    coloured = run_on_terminal(routed_home, "ask", "hi")
+    through_process.begin()
+    coloured = run_on_terminal(routed_home, "ask", "hi", env=through_process.env)
     assert colour_codes(coloured.out.data)  # the same run without NO_COLOR has colour: the check can fail
     router.enqueue(sse_reply(sse_events(MARKDOWN, metadata=FAILOVER_METADATA)))
     for args in (["ask", "hi"], ["inspect"], ["history"]):
-        run = run_on_terminal(routed_home, *args, env={"NO_COLOR": "1"})
+        run = run_on_terminal(routed_home, *args, env={"NO_COLOR": "1", **through_process.env})
         assert run.status == 0, args
         assert colour_codes(run.out.data) == [], args
     assert "Title" in run_on_terminal(routed_home, "inspect", env={"NO_COLOR": "1"}).out.text
+    assert through_process.served() == (2 if through_process.worker else 0)
 
 
 @pytest.mark.tty
-def test_a_dumb_terminal_gets_no_escape_sequence_at_all(routed_home: Home, router: RouterServer) -> None:
+def test_a_dumb_terminal_gets_no_escape_sequence_at_all(
+    routed_home: Home, router: RouterServer, through_process: Through
+) -> None:
     router.enqueue(sse_reply(sse_events(MARKDOWN), delay=0.5))  # long enough for a spinner to show
     router.enqueue(sse_reply(sse_events("partial", chunks=["partial"]), cut_after=5))
-    ok = run_on_terminal(routed_home, "ask", "hi", env={"TERM": "dumb"})
-    failed = run_on_terminal(routed_home, "ask", "hi", env={"TERM": "dumb"})
+    through_process.begin()
+    env = {"TERM": "dumb", **through_process.env}
+    ok = run_on_terminal(routed_home, "ask", "hi", env=env)
+    failed = run_on_terminal(routed_home, "ask", "hi", env=env)
     assert (ok.status, failed.status) == (0, 5)
+    assert through_process.served() == (2 if through_process.worker else 0)
     for run in (ok, failed):
         assert b"\x1b" not in run.out.data
         assert not any(frame.encode() in run.out.data for frame in SPINNER_FRAMES)
@@ -150,7 +200,9 @@ def test_a_dumb_terminal_gets_no_escape_sequence_at_all(routed_home: Home, route
 
 
 @pytest.mark.tty
-def test_a_20_column_terminal_loses_no_word(routed_home: Home, router: RouterServer) -> None:
+def test_a_20_column_terminal_loses_no_word(
+    routed_home: Home, router: RouterServer, through_process: Through
+) -> None:
     words = [
         "An",
         "answer",
@@ -163,8 +215,10 @@ def test_a_20_column_terminal_loses_no_word(routed_home: Home, router: RouterSer
     ]
     answer = " ".join(words[:6]) + "\n\n- " + " ".join(words[6:]) + "\n"
     router.enqueue(sse_reply(sse_events(answer, metadata=FAILOVER_METADATA), delay=0.3))
-    run = run_on_terminal(routed_home, "ask", "hi", columns=20, own_stderr=True)
+    through_process.begin()
+    run = run_on_terminal(routed_home, "ask", "hi", columns=20, own_stderr=True, env=through_process.env)
     assert run.status == 0
+    assert through_process.served() == (1 if through_process.worker else 0)
     shown = "".join(run.out.lines)
     position = 0
     for word in words:  # every word, in order (long ones folded across lines)
@@ -187,11 +241,13 @@ def test_a_20_column_terminal_loses_no_word(routed_home: Home, router: RouterSer
         assert fact in drawing, inspected.out.lines
 
 
-def test_without_home_ask_and_history_work(routed_home: Home, router: RouterServer) -> None:
+def test_without_home_ask_and_history_work(routed_home: Home, router: RouterServer, through: Through) -> None:
     env = {k: v for k, v in routed_home.env.items() if k != "HOME"}
     routed_home.env = env
-    result = routed_home.run("ask", "hi")
+    through.begin()
+    result = routed_home.run("ask", "hi", env=through.env)
     assert (result.returncode, result.stdout, result.stderr) == (0, "Hello!\n", "")
+    assert through.served() == (1 if through.worker else 0)
     assert [
         r["request"]["messages"][0]["content"]
         for r in json.loads(routed_home.run("history", "--json").stdout)

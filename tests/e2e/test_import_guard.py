@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from tests.conftest import Home
+from tests.router_server import RouterServer
+from tests.workers import ThreadWorker
 
 # pydantic is not here: Typer 0.29 itself imports it to coerce any typed parameter. rich.markdown is
 # Typer's own on --help (its rich help formatter); every other fast path must not load it.
@@ -66,6 +68,8 @@ FAST_PATHS = [
     ["models", "--help"],
     ["routers", "--help"],
     ["ask", "--help"],
+    ["worker", "status"],
+    ["worker", "stop"],
     ["ask", "--temperature", "5", "a bad flag stops before the SDK loads"],
     ["batch", "--help"],
     ["batch", "--rate", "0", "items.jsonl"],
@@ -145,3 +149,19 @@ def test_the_catalogue_is_fetched_without_the_sdk(home: Home, args: list[str]) -
         assert len(router.requests) == 1
     finally:
         router.stop()
+
+
+def test_an_ask_through_a_warm_worker_does_not_import_the_sdk(
+    routed_home: Home, router: RouterServer, thread_worker: ThreadWorker
+) -> None:
+    """The point of the worker: the SDK, its HTTP library and rich's views stay out of a piped `ask`
+    (whose catalogue of prices is cached and fresh, as after any `ask` of the last day: a stale one is
+    fetched alongside, which does load the HTTP library)."""
+    from tests.fixtures_catalog import serve_catalog
+
+    serve_catalog(router)
+    assert routed_home.run("models").returncode == 0
+    result = run_probe(routed_home, ["ask", "hi"], thread_worker.env)
+    assert result.stdout == "Hello!\n", result.stderr
+    assert thread_worker.served == 1
+    assert loaded_in(result) == []

@@ -1,5 +1,8 @@
 """A script-style burst: many `ask` at once against the local router, as a shell loop with `&` would start
 them. Every answer reaches its own stdout, every request its own history record, and `--no-log` ones none.
+
+They all go through one warm worker (55 SDK imports would take a minute of this machine's two cores): the
+worker runs the 55 exchanges at once, and every one of them must have been served by it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import subprocess
 
 from tests.conftest import Home, cli_path
 from tests.router_server import Received, Reply, RouterServer, json_reply, message, sse_events, sse_reply
+from tests.workers import ProcessWorker
 
 LOGGED = 50
 UNLOGGED = 5
@@ -27,8 +31,11 @@ def answering(request: Received) -> Reply:
     return sse_reply(sse_events(chunks=[text[i : i + 7] for i in range(0, len(text), 7)]), event_delay=0.01)
 
 
-def test_a_burst_of_parallel_asks_loses_nothing(routed_home: Home, router: RouterServer) -> None:
+def test_a_burst_of_parallel_asks_loses_nothing(
+    routed_home: Home, router: RouterServer, shared_worker: ProcessWorker
+) -> None:
     router.responder = answering
+    served = shared_worker.served
     prompts = [f"question {n:02d} ✓" for n in range(LOGGED + UNLOGGED)]
 
     def options(n: int) -> list[str]:
@@ -40,7 +47,7 @@ def test_a_burst_of_parallel_asks_loses_nothing(routed_home: Home, router: Route
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=routed_home.env,
+            env={**routed_home.env, **shared_worker.env},
         )
         for n, prompt in enumerate(prompts)
     ]
@@ -48,6 +55,7 @@ def test_a_burst_of_parallel_asks_loses_nothing(routed_home: Home, router: Route
         stdout, stderr = proc.communicate(timeout=180)
         assert (proc.returncode, stdout.decode(), stderr) == (0, answer_to(prompt), b""), prompt
     assert len(router.messages_requests) == len(prompts)
+    assert shared_worker.served == served + len(prompts)
 
     result = routed_home.run("history", "--json", "-n", "100")
     assert result.returncode == 0, result.stderr

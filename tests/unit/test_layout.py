@@ -7,6 +7,8 @@ inside functions alike):
 - `output/` and `store/` know nothing of the router, the commands or each other's internals
   (`store` may use `core`, `output` may use `core`);
 - `router/` imports no output, store (but its cache), command or environment;
+- `worker/` imports no output or command; only its process entry (`__main__`) the environment, and the
+  client side (what every `ask` imports) nothing of the worker's own side;
 - rich is drawn only in `output/`.
 """
 
@@ -75,6 +77,26 @@ def test_the_dependency_rule(path: Path) -> None:
                 assert not uses(path, other), (module, other)
             assert not uses(path, "inworld_cli.environment"), module
             assert not uses(path, "inworld_cli.cli"), module
+    if in_("inworld_cli.worker"):
+        for other in ("inworld_cli.output", "inworld_cli.commands", "inworld_cli.cli"):
+            assert not uses(path, other), (module, other)
+        if module != "inworld_cli.worker.__main__":
+            assert not uses(path, "inworld_cli.environment"), module
+        if module in (
+            "inworld_cli.worker.client",
+            "inworld_cli.worker.protocol",
+            "inworld_cli.worker.sockets",
+        ):
+            assert not uses(path, "inworld_cli.worker.server"), module
     if in_("inworld_cli.router"):
         store_used = {m for m in imports_of(path) if m.startswith("inworld_cli.store")}
         assert store_used <= {"inworld_cli.store.cache"}, module
+
+
+def test_every_package_is_shipped() -> None:
+    """A non-editable install gets only the packages pyproject.toml lists: a new one must be listed."""
+    import tomllib
+
+    listed = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    found = {name(path) for path in PACKAGE.rglob("__init__.py")}  # "inworld_cli.worker", …
+    assert sorted(listed) == sorted(found)

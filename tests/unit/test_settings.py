@@ -100,6 +100,22 @@ def test_history_switches(paths: Paths) -> None:
     assert resolve(Overrides(), {}, paths).history.value is False
 
 
+def test_worker_switches_and_idle_time(paths: Paths) -> None:
+    def worker(env: dict[str, str]) -> tuple[bool, str, float]:
+        settings = resolve(Overrides(), env, paths)
+        return settings.worker.value, settings.worker.source, settings.worker_idle.value
+
+    assert worker({}) == (True, "default", 600.0)
+    for off in ("0", "false", "No", " off "):
+        assert worker({"INWORLD_WORKER": off})[:2] == (False, "INWORLD_WORKER")
+    write_config(paths, "worker = false\nworker_idle = 30\n")
+    assert worker({}) == (False, f"{paths.config_file} (worker)", 30.0)
+    assert worker({"INWORLD_WORKER": "1"})[:2] == (True, "INWORLD_WORKER")  # the environment wins
+    assert worker({"INWORLD_WORKER": ""})[0] is False  # empty is unset
+    with pytest.raises(UsageError, match=r"bad value for INWORLD_WORKER: 'sometimes' \(use 1 or 0\)"):
+        worker({"INWORLD_WORKER": "sometimes"})
+
+
 def test_key_from_env_wins_over_file(paths: Paths) -> None:
     save_api_key(paths.credentials_file, "default", "file-key-123456")
     s = resolve(Overrides(), {}, paths)
@@ -169,6 +185,8 @@ def test_mask_never_reveals_more_than_half(length: int) -> None:
         ("[profiles.default]\nsort = [1, 2]\n", ":2: key 'profiles.default.sort'"),
         ("[profiles\nmodel = 1", "invalid TOML"),
         ("profiles = 3\n", "key 'profiles' must be a table"),
+        ("worker = 'yes'\n", ":1: key 'worker' must be a boolean"),
+        ("\nworker_idle = '10m'\n", ":2: key 'worker_idle' must be a number"),
     ],
 )
 def test_bad_config_names_file_line_and_key(paths: Paths, text: str, fragment: str) -> None:
@@ -216,6 +234,7 @@ def test_an_unknown_table_is_warned_about_with_the_line_of_its_header(paths: Pat
         (Overrides(), {"INWORLD_TIMEOUT": "0"}, "", "bad timeout from INWORLD_TIMEOUT"),
         (Overrides(), {}, "[profiles.default]\nretries = -1\n", "bad retries from"),
         (Overrides(), {}, "[profiles.default]\ntimeout = -5\n", "[profiles.default]: -5"),
+        (Overrides(), {}, "worker_idle = 0\n", "bad worker_idle from"),
     ],
 )
 def test_out_of_range_values_name_their_source(
