@@ -6,7 +6,7 @@ failed before any answer) has nothing to price and shows `-`.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from inworld_cli.core.pricing import has_tokens, recorded_usd
@@ -22,7 +22,9 @@ def usd(amount: Decimal) -> str:
         return "$0.00"
     rounded = _significant(amount)
     if abs(rounded) >= Decimal("0.1"):
-        return f"${amount.quantize(_CENT, ROUND_HALF_UP):,}"
+        # Enough precision for every digit to the cent: a hand-edited record may hold any amount.
+        cents = Context(prec=max(28, amount.adjusted() + 4))
+        return f"${amount.quantize(_CENT, ROUND_HALF_UP, context=cents):,}"
     return f"${_significant(rounded):f}"  # again: rounding up may have added a digit (0.00999 -> 0.0100)
 
 

@@ -13,8 +13,17 @@ import pytest
 from tests.conftest import Home
 from tests.router_server import RouterServer, sse_events, sse_reply
 from tests.terminal import SPINNER_FRAMES, run_on_terminal
+from tests.workers import ProcessWorker
 
 pytestmark = pytest.mark.tty
+
+
+@pytest.fixture(autouse=True)
+def warm(routed_home: Home, shared_worker: ProcessWorker) -> None:
+    """These tests are about what a terminal shows, which is the same with or without the warm worker (the
+    fault matrix on a terminal runs both ways): they send through the test process's shared worker, so
+    that each does not pay the SDK's import."""
+    routed_home.env.update(shared_worker.env)
 
 
 def stream_of(text: str, piece: int = 5, **kwargs: Any) -> Any:

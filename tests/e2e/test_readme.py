@@ -69,6 +69,7 @@ from tests.router_server import (
     sse_reply,
 )
 from tests.terminal import run_program_on_terminal
+from tests.workers import ProcessWorker
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -212,8 +213,12 @@ def session_env(root: Path) -> dict[str, str]:
     return env
 
 
-def start_session(root: Path, scenario: Scenario, router: RouterServer) -> Session:
-    env = {**session_env(root), **scenario.env}
+def start_session(
+    root: Path, scenario: Scenario, router: RouterServer, worker: Mapping[str, str] | None = None
+) -> Session:
+    """`worker`: the variables that point at a warm worker (the examples' output is the same with one;
+    each `ask` then does not pay the SDK's import)."""
+    env = {**session_env(root), **(worker or {}), **scenario.env}
     base_url = {
         "stand-in": router.url,
         "refused": f"http://127.0.0.1:{closed_port()}",
@@ -630,7 +635,7 @@ def test_every_scenario_has_its_example() -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example.key for example in EXAMPLES])
-def test_readme_example(example: Example, tmp_path: Path) -> None:
+def test_readme_example(example: Example, tmp_path: Path, shared_worker: ProcessWorker) -> None:
     assert example.key, f"README.md:{example.line}: a console block must start with a `$ ` command line"
     scenario = SCENARIOS.get(example.key)
     if scenario is None:
@@ -648,7 +653,7 @@ def test_readme_example(example: Example, tmp_path: Path) -> None:
             )
     router = RouterServer()
     try:
-        session = start_session(tmp_path, scenario, router)
+        session = start_session(tmp_path, scenario, router, shared_worker.env)
         failures = []
         status = 0
         for step in example.steps:

@@ -125,6 +125,7 @@ def test_recorded_costs_read_back_exactly_or_not_at_all() -> None:
         ("0.12345", "$0.12"),
         ("12.345", "$12.35"),
         ("1795.0374287", "$1,795.04"),
+        ("1e26", "$100,000,000,000,000,000,000,000,000.00"),  # a hand-edited record: beyond 28 digits
     ],
 )
 def test_amounts_for_people(amount: str, shown: str) -> None:
