@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 MEASURED_ROWS = [
@@ -36,6 +38,7 @@ def cells(table: str, name: str) -> list[str]:
     return [cell.strip() for cell in rows[0].strip().strip("|").split(" | ")]
 
 
+@pytest.mark.benchmark
 def test_quick_benchmark_measures_every_row(tmp_path: Path) -> None:
     output = tmp_path / "latest.md"
     result = subprocess.run(

@@ -68,7 +68,7 @@ def test_an_internal_error_is_one_line_with_the_key_masked(home: Home) -> None:
         (["ask", "hi", "-m"], "Option '-m' requires an argument.", "see: inworld-router ask --help"),
         (
             ["history", "-n", "0"],
-            "Invalid value for '-n' / '--limit': Input should be greater than or equal to 1",
+            "Invalid value for '-n' / '--limit': 0 is not in the range x>=1.",
             "see: inworld-router history --help",
         ),
         (["frobnicate"], "No such command 'frobnicate'.", "see: inworld-router --help"),
