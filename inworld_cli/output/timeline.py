@@ -70,7 +70,8 @@ def local_time(created_at: str) -> str:
         return _one_line(created_at) or MISSING
 
 
-def _text(value: object) -> str | None:
+def _nonempty_string(value: object) -> str | None:
+    """A record's field, which may hold anything (records are JSON from disk or the router), as one line."""
     return _one_line(value) if isinstance(value, str) and value else None
 
 
@@ -138,10 +139,10 @@ def _facts(record: Record, trace: RoutingTrace) -> list[Fact]:
     for key, value in (("profile", record.profile), ("router", record.base_url_host)):
         if value:
             facts.append(Fact(key, _one_line(value)))
-    facts.append(Fact("requested_model", _text(record.requested_model) or MISSING))
-    facts.append(Fact("served_model", _text(record.served_model) or MISSING))
+    facts.append(Fact("requested_model", _nonempty_string(record.requested_model) or MISSING))
+    facts.append(Fact("served_model", _nonempty_string(record.served_model) or MISSING))
     facts.append(Fact("generation_id", _one_line(trace.generation_id) if trace.generation_id else MISSING))
-    message_id = _text(response.get("id"))
+    message_id = _nonempty_string(response.get("id"))
     if message_id:
         facts.append(Fact("message_id", message_id))
     stop = response.get("stop_reason")
@@ -469,7 +470,9 @@ def summary_line(record: Record, width: int | None = None) -> str:
     from inworld_cli.output.cost import NO_TOKENS, cost_cell
 
     trace = trace_of_response(record.response)
-    parts: dict[str, str] = {"model": _text(record.served_model) or _text(record.requested_model) or "?"}
+    parts: dict[str, str] = {
+        "model": _nonempty_string(record.served_model) or _nonempty_string(record.requested_model) or "?"
+    }
     if not trace.present:
         parts["attempts"] = "no routing metadata"
     elif trace.attempts:
