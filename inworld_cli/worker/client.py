@@ -37,6 +37,10 @@ from inworld_cli.worker.sockets import Place
 # Between two lines of an exchange the worker may be silent for the router's timeout, a connection
 # timeout and a retry's wait (30 s at most): silent for that plus this margin, it is gone.
 _SILENCE_MARGIN = 60.0
+# A worker that has not answered in time may be hung or only busy (a burst of commands on a loaded
+# machine): while it keeps using the CPU it is busy, and waited for up to this in all. Sending the request
+# ourselves instead would cost the SDK's import, a busy machine's scarcest thing.
+_BUSY_WITHIN = 30.0
 # How fast a live worker reads a request: a 10 MB prompt gets 0.2 s more than a short one.
 _BYTES_PER_SECOND = 50_000_000
 # After a cancel, how long to wait for the worker's account of what had arrived.
@@ -66,7 +70,7 @@ class Connection:
         connection = cls(sock)
         try:
             connection.send(protocol.line(opening))
-            answer = connection.receive()
+            answer = connection.receive_within(ANSWER_WITHIN)
         except (OSError, ProtocolError):
             answer = None
         if not isinstance(answer, dict):
@@ -81,6 +85,21 @@ class Connection:
         """The next line's value; None at the end."""
         raw = self.lines.next()
         return None if raw is None else protocol.parse(raw)
+
+    def receive_within(self, within: float) -> Any:
+        """The next line's value, waited for `within` seconds, and longer while the worker is busy (see
+        _BUSY_WITHIN); TimeoutError when it does not come."""
+        waited = 0.0
+        ticks = sockets.peer_cpu_ticks(self.sock)
+        while True:
+            self.sock.settimeout(within)
+            try:
+                return self.receive()
+            except TimeoutError:
+                waited += within
+                before, ticks = ticks, sockets.peer_cpu_ticks(self.sock)
+                if before is None or ticks is None or ticks == before or waited >= _BUSY_WITHIN:
+                    raise
 
     def half_close(self) -> None:
         """No more from us: the worker cancels what it is doing for us, and still reports it."""
@@ -289,8 +308,7 @@ class RemoteExchange:
         try:
             connection.sock.settimeout(TAKEN_WITHIN + len(data) / _BYTES_PER_SECOND)
             connection.send(data)
-            connection.sock.settimeout(TAKEN_WITHIN)
-            answer = connection.receive()
+            answer = connection.receive_within(TAKEN_WITHIN)
             if not isinstance(answer, dict) or answer.get("op") != "ready" or self._cancelled.is_set():
                 connection.close()
                 return False

@@ -45,7 +45,8 @@ from inworld_cli.router.exchange import (
 )
 from inworld_cli.router.transport import Endpoint
 
-# A live worker answers a hello at once; one that has not answered within this is treated as absent.
+# A live worker answers a hello at once; one that has not answered within this, and is not using the CPU
+# either, is treated as absent (a busy one is waited for longer: see `Connection.receive_within`).
 ANSWER_WITHIN = 1.0
 # One that has just answered takes a request as fast, but a busy machine may delay it: waiting longer here
 # costs only when a worker dies between the two, which is rare, and a fallback costs the SDK's import.

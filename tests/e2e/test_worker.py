@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,39 @@ def test_a_worker_that_does_not_answer_in_time_is_passed_over(
         f"Stopped the worker (pid {hung.pid}), which did not answer\n",
     )
     assert hung.wait(10) == -signal.SIGTERM
+
+
+def test_a_worker_late_to_answer_while_it_works_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of commands on a loaded machine can keep a live worker from answering a hello in time: as
+    long as it is using the CPU it is busy, not hung, and sending the request ourselves (importing the SDK)
+    would only load the machine more. (One that answers late without working: the test above.)"""
+    monkeypatch.setattr(client, "ANSWER_WITHIN", 0.5)
+    build = protocol.build_id()
+    place = place_of(runtime_dir())
+    place.directory.mkdir(mode=0o700)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(place.socket))
+    listener.listen(1)
+
+    def busy_worker() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.makefile("rb").readline()
+            busy_until = time.monotonic() + 2.5 * client.ANSWER_WITHIN  # past two of the client's waits
+            while time.monotonic() < busy_until:
+                pass
+            connection.sendall(protocol.line({"op": "hello", "build": build}))
+            connection.recv(1)  # until the client hangs up
+
+    worker = threading.Thread(target=busy_worker)
+    worker.start()
+    try:
+        connection = client.hello(place, build)
+        assert connection is not None
+        connection.close()
+    finally:
+        worker.join()
+        listener.close()
 
 
 def test_a_worker_of_another_build_exits_and_one_of_ours_starts(
