@@ -247,6 +247,11 @@ class Exchange:
         self._cancelled.set()
         self._close_response()
 
+    def reading_answer(self) -> bool:
+        """Whether an answer is being read now. When not, nothing is being added to what arrived (after a
+        cancel, nothing ever will be), so `result_so_far` may be taken from another thread."""
+        return self._response is not None
+
     def result_so_far(self, *, interrupted: bool = False) -> ExchangeResult:
         """What is known now: for a consumer that stopped early (Ctrl-C, stdout closed)."""
         result = self._result(None)
@@ -328,6 +333,8 @@ class Exchange:
             what = f"the connection to {endpoint.url} failed: {exc.reason}"
             raise _AttemptFailed(self._network(what)) from exc
         try:
+            if self._cancelled.is_set():  # cancelled while the router had not answered: none of it is read
+                raise _Cancelled
             attempt.request_id = request_id_of(response.headers)
             if not 200 <= response.status < 300:
                 raise _AttemptFailed(self._status_failure(response))

@@ -246,25 +246,21 @@ class WorkerServer:
         """The exchange, its events written as they come; cancelled when the client closes its side or
         can no longer be written to."""
         exchange = Exchange(request, self.transport, self.clock, hints, self.jitter)
-        watcher = threading.Thread(target=_cancel_when_closed, args=(connection, exchange), daemon=True)
         with self._state:
             self._exchanges += 1
+        outbox = _Outbox(connection, exchange, on_end=self._ended)
+        watcher = threading.Thread(
+            target=_cancel_when_closed, args=(connection, exchange, outbox), daemon=True
+        )
         watcher.start()
-        outbox = _Outbox(connection, exchange)
-        ended = False
         try:
             for event in exchange.events():
-                if isinstance(event, Finished):  # counted before the client can see the end
-                    ended = self._ended()
                 outbox.put(event)
         except Exception as exc:  # a bug: reported as the in-process `ask` reports one (exit 1)
-            ended = self._ended()
             failed = exchange.result_so_far()
             failed.error = LocalError(f"internal error: {type(exc).__name__}: {exc}", INTERNAL_HINT)
             outbox.put(Finished(failed))
         finally:
-            if not ended:
-                self._ended()
             outbox.close()
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)  # ends the watcher's wait
@@ -283,20 +279,37 @@ class _Outbox:
     not 20,000 system calls, nor 20,000 lines for the client to decode). A client that can no longer be
     written to cancels the exchange."""
 
-    def __init__(self, connection: socket.socket, exchange: Exchange) -> None:
+    def __init__(self, connection: socket.socket, exchange: Exchange, on_end: Callable[[], object]) -> None:
         self._connection = connection
         self._exchange = exchange
+        self._on_end = on_end
+        self._lock = threading.Lock()
+        self._ended = False
         self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, daemon=True)
         self._thread.start()
 
     def put(self, event: Event) -> None:
-        self._queue.put(event)
+        """Nothing after the first `Finished`: the account of a cancel may end the exchange for the client
+        before the exchange itself ends. The end is counted (`on_end`) before the client can see it."""
+        with self._lock:
+            if self._ended:
+                return
+            if isinstance(event, Finished):
+                self._end()
+            self._queue.put(event)
 
     def close(self) -> None:
         """Once everything put has been written (or the client is gone)."""
+        with self._lock:
+            if not self._ended:
+                self._end()
         self._queue.put(None)
         self._thread.join()
+
+    def _end(self) -> None:
+        self._ended = True
+        self._on_end()
 
     def _write(self) -> None:
         writing = True
@@ -327,11 +340,16 @@ def _next(lines: Lines) -> dict[str, Any]:
     return data
 
 
-def _cancel_when_closed(connection: socket.socket, exchange: Exchange) -> None:
-    """The client says nothing after `go`: the end of its side (a cancel, or its death) cancels."""
+def _cancel_when_closed(connection: socket.socket, exchange: Exchange, outbox: _Outbox) -> None:
+    """The client says nothing after `go`: the end of its side (a cancel, or its death) cancels. The client
+    then waits for the account of what had arrived: an answer being read is cut short and the exchange
+    ends by itself, but a request the router has not answered yet cannot be (the HTTP call blocks until it
+    does), so its account, nothing, is given at once."""
     try:
         while connection.recv(4096):
             pass
     except OSError:
         return
     exchange.cancel()
+    if not exchange.reading_answer():
+        outbox.put(Finished(exchange.result_so_far(interrupted=True)))

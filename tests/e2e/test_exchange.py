@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from inworld_cli.errors import (
 from inworld_cli.output.console import Output, Streams
 from inworld_cli.router.exchange import (
     BlockStarted,
+    Event,
+    Exchange,
     ExchangeRequest,
     ExchangeResult,
     Finished,
@@ -37,12 +40,13 @@ from inworld_cli.router.exchange import (
     TextDelta,
 )
 from inworld_cli.router.failures import PROXY_VARIABLES
-from inworld_cli.router.transport import Transport
+from inworld_cli.router.transport import Endpoint, Transport
 from inworld_cli.store.settings import Overrides, Paths, Setting, Settings, resolve
 from tests.conftest import TEST_KEY, InstantClock, closed_port
 from tests.router_server import (
     DEFAULT_METADATA,
     FAILOVER_METADATA,
+    Received,
     Reply,
     RouterServer,
     error_reply,
@@ -51,6 +55,7 @@ from tests.router_server import (
     sse_events,
     sse_reply,
 )
+from tests.workers import wait_until
 
 BODY: dict[str, Any] = {
     "model": "auto",
@@ -622,6 +627,33 @@ def test_an_unresolvable_host_is_a_network_failure(paths: Paths) -> None:
     error = fail(settings_for(paths, "http://no-such-host.invalid", retries=0), Seen())
     assert isinstance(error.error, NetworkFailure)
     assert "cannot connect to http://no-such-host.invalid" in error.message
+
+
+def test_a_cancel_before_the_router_answers_reads_none_of_the_answer(router: RouterServer) -> None:
+    """The HTTP call cannot be cut short before the answer's headers arrive (the warm worker's thread then
+    waits for them), but nothing that arrives after a cancel is read: when it was cancelled, nothing had."""
+    answer = threading.Event()
+
+    def held(request: Received) -> Reply:
+        answer.wait(60)
+        return sse_reply(sse_events(chunks=["too ", "late"]))
+
+    router.responder = held
+    request = ExchangeRequest(Endpoint(router.url, TEST_KEY, 30.0), {**BODY, "stream": True})
+    engine = Exchange(request, Transport(), InstantClock())
+    events: list[Event] = []
+    consumer = threading.Thread(target=lambda: events.extend(engine.events()))
+    consumer.start()
+    try:
+        wait_until(lambda: len(router.messages_requests) == 1, "the request to reach the router")
+        engine.cancel()
+    finally:
+        answer.set()
+    consumer.join(30)
+    [finished] = events
+    assert isinstance(finished, Finished)
+    result = finished.result
+    assert (result.message, result.interrupted, result.ttft_ms, result.request_id) == (None, True, None, None)
 
 
 # -- the SDK import ---------------------------------------------------------------------------------------------

@@ -393,6 +393,33 @@ def test_ctrl_c_in_the_client_cancels_its_request_in_the_worker_which_serves_on(
     assert len(router.messages_requests) == 3
 
 
+def test_ctrl_c_before_the_router_answers_ends_the_ask_at_once_with_nothing_recorded_of_the_answer(
+    routed_home: Home, router: RouterServer, thread_worker: ThreadWorker
+) -> None:
+    """The worker cannot cut short a request the router has not answered yet (the HTTP call waits for the
+    answer's headers), so it gives its account, nothing, at once: the exchange ends for the client (and in
+    the worker's count) while the router still holds the answer, which is then neither shown nor recorded."""
+    answer = threading.Event()
+
+    def held(request: Received) -> Reply:
+        answer.wait(60)
+        return sse_reply(sse_events(chunks=["too ", "late"]))
+
+    router.responder = held
+    try:
+        proc = start_ask(routed_home, thread_worker, "hi")
+        wait_until(lambda: len(router.messages_requests) == 1, "the request to reach the router")
+        proc.send_signal(signal.SIGINT)
+        wait_until(lambda: thread_worker.served == 1, "the worker to end the exchange, unanswered")
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        answer.set()
+    assert (proc.returncode, stdout, stderr) == (130, b"", b"")
+    [record] = history(routed_home)
+    assert (record["exit_status"], record["error"]["type"], record["partial"]) == (130, "interrupted", False)
+    assert (record["response"], record["timings"]["ttft_ms"]) == (None, None)
+
+
 # -- lifetime --------------------------------------------------------------------------------------------
 
 
