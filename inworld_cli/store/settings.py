@@ -366,6 +366,7 @@ def normalize_base_url(url: str, origin: str) -> str:
         not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE)
         or any(c.isspace() for c in url)
         or NOT_UTF8.search(url)
+        or not _host_and_port_are_valid(url)
     ):
         raise UsageError(
             f"bad base URL from {origin}: {url!r}", hint="use a URL such as https://api.inworld.ai"
@@ -377,6 +378,19 @@ def normalize_base_url(url: str, origin: str) -> str:
             hint="give the host alone; the key goes in: inworld-router auth login",
         )
     return url
+
+
+def _host_and_port_are_valid(url: str) -> bool:
+    """A host name, and a port that is a number from 0 to 65535 if there is one (else the HTTP client
+    fails on it only when sending)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no port
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def resolve(overrides: Overrides, env: Mapping[str, str], paths: Paths) -> Settings:

@@ -100,3 +100,23 @@ def test_an_empty_stop_sequence_is_refused_and_nothing_is_sent(
         'hint: give the text to stop at, e.g. --stop "END"',
     ]
     assert router.requests == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["ask", "hi"], ["batch", "--lines"], ["compare", "-m", "a/b", "-m", "c/d", "hi"]],
+    ids=["ask", "batch", "compare"],
+)
+@pytest.mark.parametrize("url", ["http://127.0.0.1:notaport", "http://127.0.0.1:99999", "http://:8080"])
+def test_a_base_url_whose_host_or_port_is_no_such_thing_is_a_usage_error(
+    routed_home: Home, router: RouterServer, args: list[str], url: str
+) -> None:
+    """Refused when read, as any bad base URL, not found out when sending (an internal error, exit 1)."""
+    result = routed_home.run(*args, "--base-url", url, input="hi\n")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: bad base URL from --base-url: {url!r}",
+        "hint: use a URL such as https://api.inworld.ai",
+    ]
+    assert router.requests == []
+    assert routed_home.run("history", "--json").stdout == "[]\n"
