@@ -340,9 +340,7 @@ def ask(
       inworld-router ask --json "hi" | jq -r .metadata.generation_id
       inworld-router ask -r -s "Answer in one word" "Capital of France?"
       inworld-router ask --fallback openai/gpt-5 --sort latency --ttft-timeout 800ms --dry-run "hi"
-
       inworld-router ask -c "And in French?"
-
       inworld-router ask -a diagram.png -a spec.pdf "Does the diagram match the spec?"
     """
     options = AskOptions(

@@ -42,9 +42,10 @@ def test_help_names_values_not_python_types_and_keeps_examples_whole(
         start = next(i for i, line in enumerate(lines) if line.strip() in ("Examples:", "Example:"))
         examples = []
         for line in lines[start + 1 :]:
-            if not line.strip():
+            if line and not line.startswith(" "):  # the next section (Options:)
                 break
-            examples.append(line)
+            if line.strip():  # a blank line would end click's unwrapped block: none is allowed
+                examples.append(line)
         assert examples, result.stdout
         for line in examples:  # each one a whole command line: a wrapped one would start mid-command
             assert re.match(
