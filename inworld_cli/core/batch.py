@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from inworld_cli.core.pricing import recorded_usd
+from inworld_cli.core.pricing import has_tokens, recorded_usd
 from inworld_cli.core.record import Record, text_of
 from inworld_cli.core.request import Parameters, build_body, undecodable, user_turn
 from inworld_cli.core.routing_options import apply_routing
@@ -265,7 +265,8 @@ class Tally:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: Decimal = Decimal(0)  # exact: float sums drift (0.0075393000000000005)
-    unpriced: int = 0  # finished items whose cost is not known
+    priced: int = 0  # finished items whose cost is known
+    unpriced: int = 0  # finished items that used tokens at no known price (a failure without any: neither)
 
     @property
     def done(self) -> int:
@@ -287,5 +288,6 @@ class Tally:
         usd = recorded_usd(record.cost)
         if usd is not None:
             self.cost_usd += usd
-        else:
+            self.priced += 1
+        elif has_tokens(record.usage):
             self.unpriced += 1

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from inworld_cli.core.batch import Tally
 from inworld_cli.output.console import Streams
-from inworld_cli.output.cost import UNPRICED, usd
+from inworld_cli.output.cost import NO_TOKENS, UNPRICED, usd
 from inworld_cli.output.timeline import format_duration
 
 if TYPE_CHECKING:
@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 
 def cost_text(amount: Decimal, priced: int, unpriced: int) -> str:
-    """$0.012, $0.012 + 3 unpriced, or unpriced: a request without a known price is never $0."""
+    """$0.012, $0.012 + 3 unpriced, unpriced, or - when nothing used tokens: a request without a known
+    price is never $0."""
     if not priced:
-        return UNPRICED
+        return UNPRICED if unpriced else NO_TOKENS
     return usd(amount) + (f" + {unpriced} unpriced" if unpriced else "")
 
 
@@ -32,7 +33,7 @@ def summary_text(tally: Tally, elapsed: float, *, skipped: int = 0) -> str:
         format_duration(elapsed * 1000),
         f"{tally.requests / elapsed if elapsed > 0 else 0.0:.1f} requests/s",
         f"{tally.input_tokens}→{tally.output_tokens} tokens",
-        cost_text(tally.cost_usd, tally.done - tally.unpriced, tally.unpriced),
+        cost_text(tally.cost_usd, tally.priced, tally.unpriced),
     ]
     return " · ".join(parts)
 

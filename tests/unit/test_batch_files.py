@@ -281,9 +281,18 @@ def test_the_summary_counts_tokens_requests_and_cost_never_pricing_the_unpriced_
     tally.add(record(), tries=3)
     tally.add(record(exit_status=5, error={"type": "api_error"}, response=None), tries=3)
     assert summary_text(tally, 2.0, skipped=2) == (
-        "5 items: 2 ok, 1 failed, 2 already ok · 2.00 s · 3.5 requests/s · 10→4 tokens · $0.25 + 2 unpriced"
+        "5 items: 2 ok, 1 failed, 2 already ok · 2.00 s · 3.5 requests/s · 10→4 tokens · $0.25 + 1 unpriced"
     )
     assert summary_text(Tally(total=1, ok=1, requests=1, unpriced=1), 0.5).endswith("· unpriced")
+
+
+def test_failures_that_used_no_tokens_cost_nothing_rather_than_an_unknown_price() -> None:
+    tally = Tally(total=2)
+    for _ in range(2):
+        tally.add(record(exit_status=4, error={"type": "invalid_request_error"}, response=None), tries=1)
+    assert summary_text(tally, 1.0) == "2 items: 0 ok, 2 failed · 1.00 s · 2.0 requests/s · 0→0 tokens · -"
+    tally.add(record(), tries=1)
+    assert summary_text(tally, 1.0).endswith("· 5→2 tokens · unpriced")
 
 
 # -- the -o file -------------------------------------------------------------------------------------------
