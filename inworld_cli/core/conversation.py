@@ -144,7 +144,6 @@ class TurnRow:
     id: str
     created_at: str
     exit_status: int
-    requested_model: str | None
     served_model: str | None
     input_tokens: int | None
     output_tokens: int | None
@@ -161,7 +160,7 @@ class Summary:
     title: str
     turns: int  # answered turns: those that are the context
     failed: int  # failed or interrupted turns, left out of the context
-    models: tuple[str, ...]  # served (or, for a turn that failed, requested), in order of first use
+    models: tuple[str, ...]  # the models that answered, in order of first use (a failed turn's none)
     input_tokens: int | None
     output_tokens: int | None
     created_at: str
@@ -183,9 +182,9 @@ class Summary:
 
 def summary_of(conversation_id: str, rows: Sequence[TurnRow], first_request: dict[str, Any]) -> Summary:
     """`rows` oldest first (never empty)."""
-    models = dict.fromkeys(
-        name for row in rows if (name := row.served_model or row.requested_model) is not None
-    )
+    # Served ones only: a turn that failed before any model answered used none (its requested model may be
+    # `auto` or a router, which is no model).
+    models = dict.fromkeys(row.served_model for row in rows if row.served_model)
     ok = sum(1 for row in rows if row.exit_status == 0)
     return Summary(
         id=conversation_id,

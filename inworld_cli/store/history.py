@@ -693,7 +693,7 @@ class HistoryStore:
             chunk = tuple(conversation_ids[start : start + _BATCH])
             marks = ", ".join("?" * len(chunk))
             rows = self.rows(
-                f"SELECT {_CONVERSATION}, id, created_at, exit_status, requested_model, served_model, "  # noqa: S608
+                f"SELECT {_CONVERSATION}, id, created_at, exit_status, served_model, "  # noqa: S608
                 f"input_tokens, output_tokens FROM records WHERE conversation_id IN ({marks}) "
                 f"OR (conversation_id IS NULL AND id IN ({marks})) ORDER BY id",
                 chunk + chunk,
