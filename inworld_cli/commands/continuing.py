@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from inworld_cli.environment import Environment
     from inworld_cli.store.settings import Settings
 
-# Below this many tokens no model's context is near: the catalogue is not even read.
-SMALL_REQUEST_TOKENS = 3000
+# A prompt and an answer of --max-tokens that add up to less than this come near no context of 8,750 tokens
+# or more (80% of it), so the catalogue is not even read: with the default --max-tokens (4,096), a prompt
+# under ~2,900 tokens; a larger --max-tokens is checked against the model's context.
+SMALL_REQUEST_TOKENS = 7000
 
 
 def find_conversation(latest: bool, ref: str | None, settings: Settings) -> Continued | None:
@@ -81,7 +83,7 @@ def near_context_warning(
         tokens = so_far + estimated_tokens(messages[-1].get("content"))
         if conversation is None:
             tokens += estimated_tokens(body.get("system"))
-    if tokens < SMALL_REQUEST_TOKENS or not settings.api_key.value:
+    if tokens + body["max_tokens"] < SMALL_REQUEST_TOKENS or not settings.api_key.value:
         return None
     model = body["model"]
     if (model == "auto" or model.startswith("inworld/")) and conversation is not None:

@@ -222,6 +222,11 @@ def test_a_warning_before_sending_when_the_context_nears_the_models_length(
     )
     # Then the router's own count of the conversation (12 in, 2 out) plus the new turn: no warning...
     assert routed_home.run("ask", "-c", "short").stderr == ""
+    # ... unless the answer asked for cannot fit, however short the prompt.
+    assert routed_home.run("ask", "-c", "--max-tokens", "7100", "short").stderr.startswith(
+        "warning: this request is about 15 tokens of the 5,000-token context of tiny/small-1 (from the "
+        "cached catalogue), which leaves less than --max-tokens (7,100) for the answer; "
+    )
     # ... until what is left of the context cannot hold --max-tokens of answer.
     longer = "word " * 2500
     assert routed_home.run("ask", "-c", longer).stderr.startswith(
@@ -230,7 +235,7 @@ def test_a_warning_before_sending_when_the_context_nears_the_models_length(
     )
     assert routed_home.run("ask", "-q", "-c", longer).stderr == ""
     assert [r.path for r in router.requests if r.path.startswith(MODELS_PATH)] == [MODELS_PATH]
-    assert [len(r.json["messages"]) for r in router.messages_requests] == [1, 3, 5, 7]
+    assert [len(r.json["messages"]) for r in router.messages_requests] == [1, 3, 5, 7, 9]
 
 
 def test_completion_offers_recent_conversations(routed_home: Home, router: RouterServer) -> None:
