@@ -73,10 +73,10 @@ def run_compare(options: CompareOptions, env: Environment) -> int:
         raise UsageError("compare needs at least two models: give -m once for each", hint=MODELS_HINT)
     if not all(models):
         raise UsageError("empty model name given to -m", hint=MODELS_HINT)
-    check_has_prompt(options.prompt, streams.stdin_is_terminal)
+    check_has_prompt(options.prompt, streams.stdin_is_terminal, command="compare")
     if settings.api_key.value:
         env.transport.preload()  # overlaps the SDK's second of imports with reading stdin
-    prompt = read_prompt(options.prompt, streams)
+    prompt = read_prompt(options.prompt, streams, command="compare")
     bodies = [
         build_body(dataclasses.replace(parameters, model=model), [user_turn(prompt)], stream=True)
         for model in models

@@ -97,7 +97,12 @@ def _number(value: object) -> float | None:
 
 
 def read_prompt(
-    args: tuple[str, ...], streams: Streams, *, stdin_taken: str | None = None, may_be_empty: bool = False
+    args: tuple[str, ...],
+    streams: Streams,
+    *,
+    stdin_taken: str | None = None,
+    may_be_empty: bool = False,
+    command: str = "ask",
 ) -> str:
     """The prompt: piped stdin first, then a blank line, then the arguments (see core/prompt.py).
     `stdin_taken`: stdin is not the prompt's (--no-stdin, or an attachment read from it); `may_be_empty`:
@@ -107,4 +112,4 @@ def read_prompt(
         if streams.stdin_is_terminal:
             streams.err("Reading the prompt from the terminal; end it with Ctrl-D.")
         stdin_text = decode_stdin(streams.stdin.read())
-    return assemble_prompt(args, stdin_text, may_be_empty=may_be_empty)
+    return assemble_prompt(args, stdin_text, may_be_empty=may_be_empty, command=command)

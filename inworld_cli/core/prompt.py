@@ -8,7 +8,9 @@ from inworld_cli.errors import UsageError
 
 STDIN_ONLY = "-"
 
-_NO_PROMPT_HINT = 'give it as arguments (inworld-router ask "…") or pipe it (… | inworld-router ask)'
+
+def _no_prompt_hint(command: str) -> str:
+    return f'give it as arguments (inworld-router {command} "…") or pipe it (… | inworld-router {command})'
 
 
 def wants_stdin(args: Sequence[str], stdin_is_terminal: bool, stdin_taken: str | None = None) -> bool:
@@ -25,13 +27,19 @@ def wants_stdin(args: Sequence[str], stdin_is_terminal: bool, stdin_taken: str |
 
 
 def check_has_prompt(
-    args: Sequence[str], stdin_is_terminal: bool, stdin_taken: str | None = None, attachments: int = 0
+    args: Sequence[str],
+    stdin_is_terminal: bool,
+    stdin_taken: str | None = None,
+    attachments: int = 0,
+    *,
+    command: str = "ask",
 ) -> None:
-    """The cheap check before anything slow starts: arguments, attachments, or a stdin to read."""
+    """The cheap check before anything slow starts: arguments, attachments, or a stdin to read. `command`:
+    the one the hint shows (compare's options come before its prompt too)."""
     if attachments:
         return
     if not wants_stdin(args, stdin_is_terminal, stdin_taken) and not " ".join(args).strip():
-        raise UsageError("no prompt", hint=_NO_PROMPT_HINT)
+        raise UsageError("no prompt", hint=_no_prompt_hint(command))
 
 
 def decode_stdin(data: bytes) -> str:
@@ -44,7 +52,9 @@ def decode_stdin(data: bytes) -> str:
         ) from None
 
 
-def assemble_prompt(args: Sequence[str], stdin_text: str | None, *, may_be_empty: bool = False) -> str:
+def assemble_prompt(
+    args: Sequence[str], stdin_text: str | None, *, may_be_empty: bool = False, command: str = "ask"
+) -> str:
     """Stdin first (long material), a blank line, then the arguments (the question); `-` alone means
     stdin only. Trailing newlines of stdin are dropped; stdin of only whitespace counts as none. Empty is
     an error unless `may_be_empty` (attachments alone are a prompt)."""
@@ -56,5 +66,5 @@ def assemble_prompt(args: Sequence[str], stdin_text: str | None, *, may_be_empty
         question = ""
     prompt = f"{material}\n\n{question}" if material and question else material or question
     if not prompt and not may_be_empty:
-        raise UsageError("no prompt: the arguments and stdin are empty", hint=_NO_PROMPT_HINT)
+        raise UsageError("no prompt: the arguments and stdin are empty", hint=_no_prompt_hint(command))
     return prompt

@@ -39,11 +39,9 @@ class Parameters:
                 raise UsageError("--stop cannot be empty", hint='give the text to stop at, e.g. --stop "END"')
 
 
-def _check_unit_interval(
-    value: float | None, name: str, hint: str = "see: inworld-router ask --help"
-) -> None:
+def _check_unit_interval(value: float | None, name: str, hint: str | None = None) -> None:
     if value is not None and not 0 <= value <= 1:  # also refuses nan
-        raise UsageError(f"{name} must be between 0 and 1, not {value}", hint=hint)
+        raise UsageError(f"{name} must be between 0 and 1, not {value}", hint=hint or f"e.g. {name} 0.7")
 
 
 def build_body(parameters: Parameters, messages: list[dict[str, Any]], *, stream: bool) -> dict[str, Any]:

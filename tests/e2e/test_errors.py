@@ -120,3 +120,34 @@ def test_a_base_url_whose_host_or_port_is_no_such_thing_is_a_usage_error(
     ]
     assert router.requests == []
     assert routed_home.run("history", "--json").stdout == "[]\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "hint"),
+    [
+        (
+            ["batch", "--lines", "-t", "5"],
+            "--temperature must be between 0 and 1, not 5.0",
+            "e.g. --temperature 0.7",
+        ),
+        (
+            ["compare", "-m", "a/b", "-m", "c/d", "--top-p", "2", "hi"],
+            "--top-p must be between 0 and 1, not 2.0",
+            "e.g. --top-p 0.7",
+        ),
+        (
+            ["compare", "-m", "a/b", "-m", "c/d"],
+            "no prompt: the arguments and stdin are empty",
+            'give it as arguments (inworld-router compare "…") or pipe it (… | inworld-router compare)',
+        ),
+    ],
+    ids=["batch-temperature", "compare-top-p", "compare-no-prompt"],
+)
+def test_a_hint_names_the_command_that_was_run(
+    routed_home: Home, router: RouterServer, args: list[str], error: str, hint: str
+) -> None:
+    """Not `ask`'s, which the checks were first written for."""
+    result = routed_home.run(*args, input="")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"error: {error}", f"hint: {hint}"]
+    assert router.messages_requests == []
