@@ -9,6 +9,7 @@ URL has no content here: its extension decides between image and PDF, and anythi
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,15 @@ def _title(name: str) -> str:
     return "stdin" if name == STDIN else name.replace("\\", "/").rsplit("/", 1)[-1]
 
 
+# `-a <(command)`: the shell passes a descriptor's path, whose last part (`63`) is no name.
+_DESCRIPTOR = re.compile(r"/(dev|proc/(self|\d+))/fd/\d+")
+
+
+def _titled(block: dict[str, Any], name: str) -> dict[str, Any]:
+    """A document block with the file's name as its title, when it has one."""
+    return block if _DESCRIPTOR.fullmatch(name) else {**block, "title": _title(name)}
+
+
 def _extension(path: str) -> str:
     """`.png` for `a/b.PNG`; empty when the last part of the path has no dot."""
     last = _title(path)
@@ -110,12 +120,12 @@ class Attachment:
             return {"type": kind, "source": {"type": "url", "url": self.url}}
         if self.text is not None:
             source = {"type": "text", "media_type": TEXT, "data": self.text}
-            return {"type": "document", "source": source, "title": _title(self.name)}
+            return _titled({"type": "document", "source": source}, self.name)
         encoded = base64.b64encode(self.data).decode("ascii")
         source = {"type": "base64", "media_type": self.media_type, "data": encoded}
         if self.media_type in IMAGE_TYPES:
             return {"type": "image", "source": source}
-        return {"type": "document", "source": source, "title": _title(self.name)}
+        return _titled({"type": "document", "source": source}, self.name)
 
 
 def refused(name: str, why: str, hint: str | None = None) -> UsageError:

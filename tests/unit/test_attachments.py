@@ -43,6 +43,13 @@ def test_a_text_file_is_a_titled_document_without_its_bom() -> None:
     }
 
 
+@pytest.mark.parametrize("name", ["/dev/fd/63", "/proc/self/fd/11", "/proc/4242/fd/3"])
+def test_a_process_substitution_has_no_name_to_title_it_with(name: str) -> None:
+    """`-a <(git diff)`: the path the shell gives ends in a descriptor's number, which is no title."""
+    assert "title" not in attachment_of(name, b"diff --git a/x b/x\n").block()
+    assert attachment_of(name, b"%PDF-1.7\n").block().keys() == {"type", "source"}
+
+
 @pytest.mark.parametrize(
     ("name", "data", "why"),
     [
