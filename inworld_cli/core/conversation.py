@@ -14,7 +14,7 @@ from typing import Any
 
 from inworld_cli.core.attachments import decoded
 from inworld_cli.core.catalogue import context_tokens, model_id, provider_of
-from inworld_cli.core.record import Record
+from inworld_cli.core.record import Record, turn_text
 from inworld_cli.core.text import NOT_UTF8, one_line
 
 TITLE_LENGTH = 80
@@ -102,32 +102,6 @@ class Continued:
 
 
 # -- titles and summaries -----------------------------------------------------------------------------
-
-
-def _attachment_label(block: dict[str, Any]) -> str | None:
-    source = block["source"] if isinstance(block.get("source"), dict) else {}
-    if block.get("type") not in ("image", "document") or not source:
-        return None
-    if source.get("type") == "url" and isinstance(source.get("url"), str):
-        return f"[{source['url']}]"
-    title = block.get("title")
-    return f"[{title}]" if isinstance(title, str) and title else f"[{source.get('media_type') or 'file'}]"
-
-
-def turn_text(content: object) -> str:
-    """A user turn's text, attachments shown by name: `[report.pdf] Summarise this`."""
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for block in content if isinstance(content, list) else ():
-        if not isinstance(block, dict):
-            continue
-        label = _attachment_label(block)
-        if label is not None:
-            parts.append(label)
-        elif block.get("type") == "text" and isinstance(block.get("text"), str):
-            parts.append(block["text"])
-    return " ".join(parts)
 
 
 def title_of(request: dict[str, Any]) -> str:

@@ -112,11 +112,11 @@ class Record:
 
     @property
     def prompt(self) -> str:
-        """The last user turn (what was asked): its text, with other blocks named, e.g. `[image]`."""
+        """The last user turn (what was asked): its text, with other blocks named (see `turn_text`)."""
         messages = self.request.get("messages")
         for message in reversed(messages if isinstance(messages, list) else []):
             if isinstance(message, dict) and message.get("role") == "user":
-                return _turn_text(message.get("content"))
+                return turn_text(message.get("content"))
         return ""
 
     @property
@@ -132,7 +132,8 @@ def base_url_host(base_url: str) -> str:
     return urlsplit(base_url).netloc.rpartition("@")[2]
 
 
-def _turn_text(content: object) -> str:
+def turn_text(content: object) -> str:
+    """A user turn's text, its other blocks named: `[report.pdf] [image/png] Summarise this`."""
     if isinstance(content, str):
         return content
     parts: list[str] = []
@@ -140,5 +141,19 @@ def _turn_text(content: object) -> str:
         if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
             parts.append(block["text"])
         elif isinstance(block, dict):
-            parts.append(f"[{block.get('type', 'block')}]")
+            parts.append(_block_label(block))
     return " ".join(parts)
+
+
+def _block_label(block: dict[str, Any]) -> str:
+    """An attachment by its URL, its name (a document's title) or its media type (an image has no name in
+    the request); any other block by its type."""
+    source = block["source"] if isinstance(block.get("source"), dict) else {}
+    if source.get("type") == "url" and isinstance(source.get("url"), str):
+        return f"[{source['url']}]"
+    title, media_type = block.get("title"), source.get("media_type")
+    if isinstance(title, str) and title:
+        return f"[{title}]"
+    return (
+        f"[{media_type}]" if isinstance(media_type, str) and media_type else f"[{block.get('type', 'block')}]"
+    )

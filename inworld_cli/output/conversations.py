@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from inworld_cli.core.conversation import Summary, answered, turn_text, user_turn_of
+from inworld_cli.core.conversation import Summary, answered, user_turn_of
+from inworld_cli.core.record import turn_text
 from inworld_cli.output.console import Streams, sanitize
 from inworld_cli.output.tables import plain_rows
 from inworld_cli.output.timeline import MISSING, answer_text, local_time, outcome_text

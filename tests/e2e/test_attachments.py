@@ -73,6 +73,16 @@ def test_each_kind_arrives_as_its_block_with_its_bytes(
     ]
     shown = json.loads(routed_home.run("history", "--json", "-n", "1").stdout)[0]
     assert shown["request"]["messages"][-1]["content"] == blocks(router)  # history prints what was sent
+    # Listed by name where the request has one, else by type or URL, the same in history and conversations.
+    labels = (
+        "[image/png] [image/jpeg] [image/gif] [image/webp] [e.pdf] [notes.md] [image/png] "
+        f"[{urls[0]}] [{urls[1]}] What are these?"
+    )
+    listed = routed_home.run("history").stdout.rstrip("\n").split("\t")[-1]
+    title = routed_home.run("conversations").stdout.splitlines()[0].split("\t")[-1]
+    for shortened in (listed, title):  # both cut to their column's length
+        assert shortened.endswith("…"), shortened
+        assert labels.startswith(shortened.removesuffix("…")), shortened
 
 
 def test_stdin_as_the_attachment_and_attachments_alone(routed_home: Home, router: RouterServer) -> None:
