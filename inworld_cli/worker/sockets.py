@@ -71,15 +71,21 @@ def is_private(directory: Path) -> bool:
     )
 
 
+def _peer_credentials(sock: socket.socket) -> tuple[int, int] | None:
+    """Linux's SO_PEERCRED: the pid and user id of the process at the other end (None: not on Linux)."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
+    size = struct.calcsize("3i")
+    pid, uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size))
+    return int(pid), int(uid)
+
+
 def peer_uid(sock: socket.socket) -> int | None:
     """The user id of the process at the other end, as the kernel vouches for it (None: unknown)."""
     try:
-        if hasattr(socket, "SO_PEERCRED"):
-            size = struct.calcsize("3i")
-            _pid, uid, _gid = struct.unpack(
-                "3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size)
-            )
-            return int(uid)
+        credentials = _peer_credentials(sock)
+        if credentials is not None:
+            return credentials[1]
         if hasattr(socket, "LOCAL_PEERCRED"):  # macOS, BSD: struct xucred {version, uid, ...}
             data = sock.getsockopt(0, socket.LOCAL_PEERCRED, 76)
             return int(struct.unpack_from("=Ii", data)[1])
@@ -91,14 +97,13 @@ def peer_uid(sock: socket.socket) -> int | None:
 def peer_cpu_ticks(sock: socket.socket) -> int | None:
     """The CPU time the process at the other end has used so far, in clock ticks (None: unknown, as off
     Linux): a process that answers late while its count grows is busy, one whose count stands still is hung."""
-    if not hasattr(socket, "SO_PEERCRED"):
-        return None
     try:
-        size = struct.calcsize("3i")
-        pid, _uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size))
-        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+        credentials = _peer_credentials(sock)
+        if credentials is None:
+            return None
+        with open(f"/proc/{credentials[0]}/stat", "rb") as stat_file:
             fields = stat_file.read().rpartition(b")")[2].split()  # after the name, which may hold anything
-    except (OSError, struct.error):
+    except OSError:
         return None
     try:
         return int(fields[11]) + int(fields[12])  # utime + stime
